@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs the benchmarks in bench/ side by side on this machine and prints their
+# tables (figures for docs/performance.md). Performance claims come from here,
+# never from timed unit tests.
+#
+#   scripts/bench.sh [--cpu N] [--repeats R] [--json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CPU=$(($(nproc) - 1))
+REPEATS=7
+JSON=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--cpu) CPU=$2; shift 2 ;;
+	--repeats) REPEATS=$2; shift 2 ;;
+	--json) JSON=(--json); shift ;;
+	-h|--help) sed -n '3,8p' "$0"; exit 0 ;;
+	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
+	esac
+done
+
+bash scripts/setup.sh >/dev/null
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+
+echo "# $(date -u +%F) $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "# batch AEAD (intel-ipsec-mb) vs libsodium one at a time, same core, same run"
+build/bench/aead_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
