@@ -16,7 +16,7 @@ PACKAGES=(
 	dpdk-dev libdpdk-dev libipsec-mb-dev libsodium-dev libb2-dev
 	libjansson-dev libmicrohttpd-dev libbpf-dev
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 tcpdump
-	python3 procps psmisc kmod
+	python3 procps psmisc kmod clang libclang-rt-14-dev
 )
 
 log() { printf 'setup: %s\n' "$*"; }
