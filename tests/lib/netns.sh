@@ -1,0 +1,209 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+#
+# Helpers for tests that build small networks out of network namespaces and
+# run real WireGuard peers (wireguard-go) in them. Source this file, then call
+# netns_init once: it registers a trap that removes everything created here
+# (namespaces, processes, wireguard-go sockets, the temporary directory) on any
+# exit, including failures and Ctrl-C.
+#
+# Names carry the id of the run ($NETNS_ID, default: the shell's pid), so two
+# runs can go side by side:
+#   namespaces            wgt-<id>-<suffix>
+#   wireguard-go devices  wgt<id><n>   (<= 15 characters: the UAPI socket
+#                         /var/run/wireguard/<name>.sock is shared by all
+#                         namespaces, so the name must be unique on the host)
+#
+# Addresses (documentation ranges only; each pair is its own network, so pairs
+# of different runs may reuse them):
+#   outer veth      A 192.0.2.1/24   2001:db8::1/64    B 192.0.2.2/24   2001:db8::2/64
+#   inner (tunnel)  by convention 198.51.100.0/24 and 2001:db8:100::/64
+#
+# Functions:
+#   netns_init                      temp dir in $NETNS_TMP, cleanup trap
+#   netns_require_root              exit 1 unless root
+#   netns_add SUFFIX VAR            create a namespace (lo up), its name in VAR
+#   netns_pair                      two namespaces joined by a veth; sets NS_A,
+#                                   NS_B, VETH_A, VETH_B, ADDR4_A/B, ADDR6_A/B
+#   netns_wg_ifname VAR             next unique wireguard-go interface name in VAR
+#   netns_wg_genkey NAME            $NETNS_TMP/NAME.key and NAME.pub; prints the pub
+#   netns_wg_start NS IF            start wireguard-go -f in NS, wait for its socket
+#   netns_wg_up NS IF ADDR...       add addresses (IPv6 nodad) and set IF up
+#   netns_exec NS CMD...            ip netns exec NS CMD...
+#   netns_spawn NS CMD... &         run CMD in NS as this background job itself
+#   netns_track PID                 have cleanup kill PID
+#   netns_cleanup                   what the trap runs (idempotent)
+
+NETNS_ID=${NETNS_ID:-$$}
+NETNS_TMP=""
+NETNS_LIST=()
+NETNS_PIDS=()
+NETNS_WGIFS=()
+NETNS_WGCOUNT=0
+NETNS_CLEANED=0
+
+netns_log() { printf 'netns: %s\n' "$*" >&2; }
+
+netns_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		netns_log "must run as root (network namespaces)"
+		exit 1
+	fi
+}
+
+netns_init() {
+	NETNS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wgt-${NETNS_ID}.XXXXXX")
+	trap netns_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -p /var/run/wireguard
+}
+
+netns_cleanup() {
+	local pid ifn ns
+	[ "$NETNS_CLEANED" -eq 1 ] && return 0
+	NETNS_CLEANED=1
+	set +e
+	for pid in "${NETNS_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${NETNS_PIDS[@]}"; do
+		for _ in $(seq 1 20); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ifn in "${NETNS_WGIFS[@]}"; do
+		rm -f "/var/run/wireguard/$ifn.sock"
+	done
+	for ns in "${NETNS_LIST[@]}"; do
+		# a namespace's processes must be gone before its devices disappear
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$NETNS_TMP" ] && rm -rf "$NETNS_TMP"
+	set -e
+	return 0
+}
+
+netns_exec() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# Like netns_exec, but exec'ing the command itself (iproute2 6.1's
+# `ip netns exec` forks and waits, so $! of a background `ip netns exec` is
+# ip, not the command). For background processes: `netns_spawn NS CMD &`,
+# then $! is the command's pid; netns_track $! has cleanup kill it.
+netns_spawn() {
+	local ns=$1
+	shift
+	if [ "$BASHPID" = "$$" ]; then
+		netns_log "netns_spawn must run in the background (&): it replaces its shell"
+		return 1
+	fi
+	exec nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+netns_track() {
+	NETNS_PIDS+=("$1")
+}
+
+netns_add() {
+	local ns="wgt-${NETNS_ID}-$1"
+	ip netns add "$ns"
+	NETNS_LIST+=("$ns")
+	ip -n "$ns" link set lo up
+	printf -v "$2" '%s' "$ns"
+}
+
+# Two namespaces A and B joined by a veth, with IPv4 and IPv6 addresses usable
+# at once (nodad).
+netns_pair() {
+	local ns
+	ns="wgt-${NETNS_ID}-a"
+	ip netns add "$ns"
+	NETNS_LIST+=("$ns")
+	NS_A=$ns
+	ns="wgt-${NETNS_ID}-b"
+	ip netns add "$ns"
+	NETNS_LIST+=("$ns")
+	NS_B=$ns
+	VETH_A=veth0
+	VETH_B=veth0
+	ADDR4_A=192.0.2.1
+	ADDR4_B=192.0.2.2
+	ADDR6_A=2001:db8::1
+	ADDR6_B=2001:db8::2
+	ip link add name "$VETH_A" netns "$NS_A" type veth peer name "$VETH_B" netns "$NS_B"
+	for ns in "$NS_A" "$NS_B"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_A" addr add "$ADDR4_A/24" dev "$VETH_A"
+	ip -n "$NS_A" addr add "$ADDR6_A/64" dev "$VETH_A" nodad
+	ip -n "$NS_B" addr add "$ADDR4_B/24" dev "$VETH_B"
+	ip -n "$NS_B" addr add "$ADDR6_B/64" dev "$VETH_B" nodad
+	ip -n "$NS_A" link set "$VETH_A" up
+	ip -n "$NS_B" link set "$VETH_B" up
+}
+
+netns_wg_ifname() {
+	local name
+	NETNS_WGCOUNT=$((NETNS_WGCOUNT + 1))
+	name="wgt${NETNS_ID}${NETNS_WGCOUNT}"
+	if [ ${#name} -gt 15 ]; then
+		# very long ids: keep the last digits (still unique among live pids)
+		name="wgt${NETNS_ID: -8}${NETNS_WGCOUNT}"
+	fi
+	printf -v "$1" '%s' "$name"
+}
+
+netns_wg_genkey() {
+	local name=$1
+	(umask 077 && wg genkey >"$NETNS_TMP/$name.key")
+	wg pubkey <"$NETNS_TMP/$name.key" >"$NETNS_TMP/$name.pub"
+	cat "$NETNS_TMP/$name.pub"
+}
+
+# Start wireguard-go in the foreground (-f) as a background job of this shell,
+# so cleanup can kill it by pid; wait until its UAPI socket answers.
+netns_wg_start() {
+	local ns=$1 ifn=$2 pid
+	if [ -e "/var/run/wireguard/$ifn.sock" ]; then
+		netns_log "socket for $ifn already exists"
+		return 1
+	fi
+	NETNS_WGIFS+=("$ifn")
+	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+		netns_spawn "$ns" wireguard-go -f "$ifn" >"$NETNS_TMP/wireguard-go-$ifn.log" 2>&1 &
+	pid=$!
+	NETNS_PIDS+=("$pid")
+	for _ in $(seq 1 100); do
+		if [ -S "/var/run/wireguard/$ifn.sock" ] && ip netns exec "$ns" wg show "$ifn" >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			netns_log "wireguard-go $ifn exited: $(tail -3 "$NETNS_TMP/wireguard-go-$ifn.log")"
+			return 1
+		fi
+		sleep 0.05
+	done
+	netns_log "wireguard-go $ifn did not create its socket"
+	return 1
+}
+
+# netns_wg_up NS IF ADDR/PREFIX...: addresses (IPv6 with nodad) and link up.
+netns_wg_up() {
+	local ns=$1 ifn=$2 a
+	shift 2
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$ns" addr add "$a" dev "$ifn" nodad ;;
+		*) ip -n "$ns" addr add "$a" dev "$ifn" ;;
+		esac
+	done
+	ip -n "$ns" link set "$ifn" up
+}
