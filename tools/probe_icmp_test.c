@@ -356,7 +356,7 @@ static void test_roundtrip(void)
 
 int main(void)
 {
-	TEST_BEGIN("probe_icmp_test");
+	TEST_BEGIN("tools/probe_icmp_test");
 	RUN_TEST(test_checksum_rfc1071);
 	RUN_TEST(test_build_v4_known_answer);
 	RUN_TEST(test_build_v6_known_answer);

@@ -23,7 +23,7 @@
 #include "crypto/secure.h"
 #include "crypto/x25519.h"
 #include "tools/probe_icmp.h"
-#include "tools/probe_key.h"
+#include "conf/key.h"
 #include "tools/probe_session.h"
 
 enum {
@@ -97,7 +97,7 @@ struct report {
 	bool ok;
 	int exit_code;
 	char endpoint[INET6_ADDRSTRLEN + 16];
-	char public_key[WG_PROBE_KEY_B64_LEN + 1];
+	char public_key[WG_KEY_B64_LEN + 1];
 	char error[320];
 	bool handshake_done;
 	struct ping_result *pings;
@@ -570,7 +570,7 @@ static void probe(const struct options *o, struct report *r, struct wg_probe_ses
 	bool have_psk = false;
 	int ret;
 
-	if (!wg_probe_key_from_base64(peer, o->peer_public_key, strlen(o->peer_public_key))) {
+	if (!wg_key_from_base64(peer, o->peer_public_key, strlen(o->peer_public_key))) {
 		set_error(r, EXIT_USAGE, "bad --peer-public-key '%s': not a base64 WireGuard key", o->peer_public_key);
 		return;
 	}
@@ -593,13 +593,13 @@ static void probe(const struct options *o, struct report *r, struct wg_probe_ses
 		set_error(r, EXIT_USAGE, "bad --address '%s': not an IPv4 or IPv6 address", o->address);
 		return;
 	}
-	ret = wg_probe_key_read_file(priv, o->private_key_file);
+	ret = wg_key_read_file(priv, o->private_key_file);
 	if (ret) {
 		set_error(r, EXIT_USAGE, "bad --private-key file '%s': %s", o->private_key_file, key_file_error(ret));
 		goto out;
 	}
 	if (o->psk_file) {
-		ret = wg_probe_key_read_file(psk, o->psk_file);
+		ret = wg_key_read_file(psk, o->psk_file);
 		if (ret) {
 			set_error(r, EXIT_USAGE, "bad --preshared-key file '%s': %s", o->psk_file, key_file_error(ret));
 			goto out;
@@ -610,7 +610,7 @@ static void probe(const struct options *o, struct report *r, struct wg_probe_ses
 		set_error(r, EXIT_USAGE, "bad --private-key: it gives no usable public key");
 		goto out;
 	}
-	wg_probe_key_to_base64(r->public_key, pub);
+	wg_key_to_base64(r->public_key, pub);
 	if (resolve_endpoint(o->endpoint, &ss, &sslen, r))
 		goto out;
 

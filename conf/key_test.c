@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
-#include "tools/probe_key.h"
+#include "conf/key.h"
 
 static const struct {
 	const char *hex;
@@ -32,10 +32,10 @@ static void test_known_answers(void)
 
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		wg_test_unhex(want, sizeof(want), vectors[i].hex);
-		CHECK_MSG(wg_probe_key_from_base64(got, vectors[i].b64, strlen(vectors[i].b64)),
+		CHECK_MSG(wg_key_from_base64(got, vectors[i].b64, strlen(vectors[i].b64)),
 			  "vector %zu", i);
 		CHECK_MEM(got, want, 32);
-		wg_probe_key_to_base64(enc, want);
+		wg_key_to_base64(enc, want);
 		CHECK(strcmp(enc, vectors[i].b64) == 0);
 	}
 }
@@ -49,9 +49,9 @@ static void test_roundtrip_random(void)
 	for (int n = 0; n < 2000; n++) {
 		for (size_t i = 0; i < 32; i++)
 			key[i] = (uint8_t)rand();
-		wg_probe_key_to_base64(enc, key);
+		wg_key_to_base64(enc, key);
 		CHECK(strlen(enc) == 44);
-		CHECK(wg_probe_key_from_base64(back, enc, 44));
+		CHECK(wg_key_from_base64(back, enc, 44));
 		CHECK_MEM(back, key, 32);
 	}
 }
@@ -59,7 +59,7 @@ static void test_roundtrip_random(void)
 static bool rejects(const char *s)
 {
 	uint8_t out[32];
-	bool ok = wg_probe_key_from_base64(out, s, strlen(s));
+	bool ok = wg_key_from_base64(out, s, strlen(s));
 	static const uint8_t zero[32];
 
 	/* a rejected key leaves nothing behind */
@@ -93,8 +93,8 @@ static void test_rejects(void)
 	/* an embedded NUL counts as a bad character, not an end */
 	memcpy(s, good, 45);
 	s[10] = '\0';
-	CHECK(!wg_probe_key_from_base64(out, s, 44));
-	CHECK(wg_probe_key_from_base64(out, good, 44));
+	CHECK(!wg_key_from_base64(out, s, 44));
+	CHECK(wg_key_from_base64(out, good, 44));
 }
 
 static char tmpl[] = "/tmp/probe_key_test.XXXXXX";
@@ -122,7 +122,7 @@ static void check_file(const char *content, int want)
 		CHECK_MSG(0, "cannot write a temporary file");
 		return;
 	}
-	CHECK_MSG(wg_probe_key_read_file(out, tmpl) == want, "content '%s'", content);
+	CHECK_MSG(wg_key_read_file(out, tmpl) == want, "content '%s'", content);
 	unlink(tmpl);
 }
 
@@ -145,13 +145,13 @@ static void test_read_file(void)
 		check_file(big, -EFBIG);
 		free(big);
 	}
-	CHECK(wg_probe_key_read_file(out, "/nonexistent/probe-key") == -ENOENT);
-	CHECK(wg_probe_key_read_file(out, "/") == -EISDIR);
+	CHECK(wg_key_read_file(out, "/nonexistent/probe-key") == -ENOENT);
+	CHECK(wg_key_read_file(out, "/") == -EISDIR);
 }
 
 int main(void)
 {
-	TEST_BEGIN("probe_key_test");
+	TEST_BEGIN("conf/key_test");
 	RUN_TEST(test_known_answers);
 	RUN_TEST(test_roundtrip_random);
 	RUN_TEST(test_rejects);

@@ -4,7 +4,7 @@
  * a 43rd symbol carrying the last 4 bits in its high bits (its 2 low bits
  * must be zero to be canonical), then one '=' of padding.
  */
-#include "tools/probe_key.h"
+#include "conf/key.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,16 +31,16 @@ static int symbol(char c)
 	return -1;
 }
 
-bool wg_probe_key_from_base64(uint8_t out[WG_PROBE_KEY_LEN], const char *s, size_t len)
+bool wg_key_from_base64(uint8_t out[WG_KEY_LEN], const char *s, size_t len)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t n = 0;
 
-	memset(out, 0, WG_PROBE_KEY_LEN);
-	if (len != WG_PROBE_KEY_B64_LEN || s[WG_PROBE_KEY_B64_LEN - 1] != '=')
+	memset(out, 0, WG_KEY_LEN);
+	if (len != WG_KEY_B64_LEN || s[WG_KEY_B64_LEN - 1] != '=')
 		return false;
-	for (size_t i = 0; i < WG_PROBE_KEY_B64_LEN - 1; i++) {
+	for (size_t i = 0; i < WG_KEY_B64_LEN - 1; i++) {
 		int v = symbol(s[i]);
 
 		if (v < 0)
@@ -54,21 +54,21 @@ bool wg_probe_key_from_base64(uint8_t out[WG_PROBE_KEY_LEN], const char *s, size
 		}
 	}
 	/* 43 symbols: 32 bytes and 2 bits left over, which must be zero */
-	if (n != WG_PROBE_KEY_LEN || bits != 2 || acc != 0)
+	if (n != WG_KEY_LEN || bits != 2 || acc != 0)
 		goto bad;
 	return true;
 bad:
-	wg_secure_wipe(out, WG_PROBE_KEY_LEN);
+	wg_secure_wipe(out, WG_KEY_LEN);
 	return false;
 }
 
-void wg_probe_key_to_base64(char out[WG_PROBE_KEY_B64_LEN + 1], const uint8_t key[WG_PROBE_KEY_LEN])
+void wg_key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN])
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t n = 0;
 
-	for (size_t i = 0; i < WG_PROBE_KEY_LEN; i++) {
+	for (size_t i = 0; i < WG_KEY_LEN; i++) {
 		acc = acc << 8 | key[i];
 		bits += 8;
 		while (bits >= 6) {
@@ -87,13 +87,13 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-int wg_probe_key_read_file(uint8_t out[WG_PROBE_KEY_LEN], const char *path)
+int wg_key_read_file(uint8_t out[WG_KEY_LEN], const char *path)
 {
 	char buf[4097];
 	size_t len = 0;
 	int fd, ret = 0;
 
-	memset(out, 0, WG_PROBE_KEY_LEN);
+	memset(out, 0, WG_KEY_LEN);
 	if (strcmp(path, "-") == 0) {
 		fd = STDIN_FILENO;
 	} else {
@@ -120,7 +120,7 @@ int wg_probe_key_read_file(uint8_t out[WG_PROBE_KEY_LEN], const char *path)
 	}
 	while (len && is_space(buf[len - 1]))
 		len--;
-	if (!wg_probe_key_from_base64(out, buf, len))
+	if (!wg_key_from_base64(out, buf, len))
 		ret = -EINVAL;
 out:
 	wg_secure_wipe(buf, sizeof(buf));
