@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel-side configuration of the inside TAP interface (see tapif.h). */
+#include "dataplane/tapif.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* <linux/ipv6.h>'s struct, which clashes with glibc's headers */
+struct in6_ifreq {
+	struct in6_addr ifr6_addr;
+	uint32_t ifr6_prefixlen;
+	int ifr6_ifindex;
+};
+
+static int fail(char *err, size_t errlen, int ret, const char *ifname, const char *what)
+{
+	snprintf(err, errlen, "%s: %s: %s", ifname, what, strerror(-ret));
+	return ret;
+}
+
+static int ifreq_init(struct ifreq *ifr, const char *ifname)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	if (strlen(ifname) >= sizeof(ifr->ifr_name))
+		return -ENAMETOOLONG;
+	strcpy(ifr->ifr_name, ifname);
+	return 0;
+}
+
+/* /proc/sys/net/ipv6/conf/<if>/accept_dad = 0; absent IPv6 is not an error */
+static int disable_dad(const char *ifname)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (write(fd, "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int add_v4(int sock, const char *ifname, const struct wg_tapif_addr *a)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	uint32_t mask = a->prefixlen ? htonl(~0u << (32 - a->prefixlen)) : 0;
+
+	/* Linux keeps one primary IPv4 address per SIOCSIFADDR; the first wins */
+	ifreq_init(&ifr, ifname);
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, a->addr, 4);
+	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+		return -errno;
+	ifreq_init(&ifr, ifname);
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, &mask, 4);
+	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
+		return -errno;
+	return 0;
+}
+
+static int add_v6(int sock6, unsigned ifindex, const struct wg_tapif_addr *a)
+{
+	struct in6_ifreq r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.ifr6_addr, a->addr, 16);
+	r.ifr6_prefixlen = a->prefixlen;
+	r.ifr6_ifindex = (int)ifindex;
+	if (ioctl(sock6, SIOCSIFADDR, &r) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int wg_tapif_configure(const char *ifname, const struct wg_tapif_addr *addrs, size_t n, unsigned mtu,
+		       char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int sock = -1, sock6 = -1, ret, v4_done = 0;
+	unsigned ifindex;
+	size_t i;
+
+	ret = ifreq_init(&ifr, ifname);
+	if (ret)
+		return fail(err, errlen, ret, ifname, "interface name");
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return fail(err, errlen, -errno, ifname, "no such interface");
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return fail(err, errlen, -errno, ifname, "socket");
+
+	if (mtu) {
+		ifr.ifr_mtu = (int)mtu;
+		if (ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
+			ret = fail(err, errlen, -errno, ifname, "set MTU");
+			goto out;
+		}
+	}
+	ret = disable_dad(ifname);
+	if (ret) {
+		fail(err, errlen, ret, ifname, "disable IPv6 DAD");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct wg_tapif_addr *a = &addrs[i];
+
+		if (a->family == AF_INET) {
+			if (v4_done++) {
+				ret = fail(err, errlen, -EOPNOTSUPP, ifname, "more than one IPv4 address");
+				goto out;
+			}
+			ret = add_v4(sock, ifname, a);
+		} else if (a->family == AF_INET6) {
+			if (sock6 < 0)
+				sock6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			ret = sock6 < 0 ? -errno : add_v6(sock6, ifindex, a);
+		} else {
+			ret = -EAFNOSUPPORT;
+		}
+		if (ret) {
+			char text[INET6_ADDRSTRLEN] = "?";
+
+			inet_ntop(a->family, a->addr, text, sizeof(text));
+			snprintf(err, errlen, "%s: add address %s/%u: %s", ifname, text, a->prefixlen,
+				 strerror(-ret));
+			goto out;
+		}
+	}
+	ifreq_init(&ifr, ifname);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+		ret = fail(err, errlen, -errno, ifname, "get flags");
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+		ret = fail(err, errlen, -errno, ifname, "set up");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sock6 >= 0)
+		close(sock6);
+	close(sock);
+	return ret;
+}
+
+int wg_tapif_get_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int sock, ret = 0;
+
+	if (ifreq_init(&ifr, ifname))
+		return -ENAMETOOLONG;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	if (ioctl(sock, SIOCGIFHWADDR, &ifr) < 0)
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(sock);
+	return ret;
+}
