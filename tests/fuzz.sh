@@ -18,7 +18,7 @@ if [ ! -f $DIR/build.ninja ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >$DIR.setup.log 2>&1 ||
 		{ cat $DIR.setup.log; echo "FAIL fuzz/build"; exit 1; }
 fi
-if ! ninja -C $DIR tests/fuzz/fuzz_packet tests/fuzz/fuzz_icmp >$DIR.ninja.log 2>&1; then
+if ! ninja -C $DIR tests/fuzz/fuzz_packet tests/fuzz/fuzz_icmp tests/fuzz/fuzz_l3 tests/fuzz/fuzz_config tests/fuzz/fuzz_allowedips >$DIR.ninja.log 2>&1; then
 	tail -40 $DIR.ninja.log
 	echo "FAIL fuzz/build"
 	exit 1
@@ -26,7 +26,7 @@ fi
 echo "PASS fuzz/build"
 
 rc=0
-for t in fuzz_packet fuzz_icmp; do
+for t in fuzz_packet fuzz_icmp fuzz_l3 fuzz_config fuzz_allowedips; do
 	corpus=$(mktemp -d)
 	log=$(mktemp)
 	if UBSAN_OPTIONS=halt_on_error=1 $DIR/tests/fuzz/$t -max_total_time="$SECS" -max_len=1600 \

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration model's lifetime: defaults, builders, comparison and
+ * freeing. Memory that held keys is wiped before it is released, including
+ * the old peer array when it grows (hence no realloc for it).
+ */
+#include "conf/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secure.h"
+
+void wg_conf_init(struct wg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->inside.mtu = WG_CONF_DEFAULT_MTU;
+	memcpy(c->appliance.inside_interface, WG_CONF_DEFAULT_INSIDE_IFACE,
+	       sizeof(WG_CONF_DEFAULT_INSIDE_IFACE));
+	c->appliance.ring_size = WG_CONF_DEFAULT_RING_SIZE;
+	c->appliance.mempool_size = WG_CONF_DEFAULT_MEMPOOL_SIZE;
+	c->appliance.burst_size = WG_CONF_DEFAULT_BURST_SIZE;
+	c->appliance.handshake_queue = WG_CONF_DEFAULT_HANDSHAKE_QUEUE;
+}
+
+void wg_conf_free(struct wg_conf *c)
+{
+	struct wg_conf_device *dev;
+
+	if (!c)
+		return;
+	dev = &c->device;
+	for (size_t i = 0; i < dev->n_peers; i++)
+		free(dev->peers[i].allowedips.v);
+	if (dev->peers)
+		wg_secure_wipe(dev->peers, dev->cap_peers * sizeof(*dev->peers));
+	free(dev->peers);
+	free(c->inside.addresses.v);
+	wg_secure_wipe(c, sizeof(*c));
+}
+
+struct wg_conf_peer *wg_conf_device_add_peer(struct wg_conf_device *dev)
+{
+	struct wg_conf_peer *peer;
+
+	if (dev->n_peers >= WG_CONF_MAX_PEERS)
+		return NULL;
+	if (dev->n_peers == dev->cap_peers) {
+		size_t cap = dev->cap_peers ? dev->cap_peers * 2 : 8;
+		struct wg_conf_peer *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		if (dev->peers) {
+			memcpy(n, dev->peers, dev->n_peers * sizeof(*n));
+			wg_secure_wipe(dev->peers, dev->cap_peers * sizeof(*n));
+			free(dev->peers);
+		}
+		dev->peers = n;
+		dev->cap_peers = cap;
+	}
+	peer = &dev->peers[dev->n_peers++];
+	memset(peer, 0, sizeof(*peer));
+	return peer;
+}
+
+int wg_conf_prefixes_add(struct wg_conf_prefixes *l, const struct wg_conf_prefix *p)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		struct wg_conf_prefix *n = realloc(l->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->v = n;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+static bool prefix_equal(const struct wg_conf_prefix *a, const struct wg_conf_prefix *b)
+{
+	return a->family == b->family && a->cidr == b->cidr && a->flags == b->flags &&
+	       !memcmp(a->addr, b->addr, 16);
+}
+
+static bool prefixes_equal(const struct wg_conf_prefixes *a, const struct wg_conf_prefixes *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!prefix_equal(&a->v[i], &b->v[i]))
+			return false;
+	return true;
+}
+
+static bool peer_equal(const struct wg_conf_peer *a, const struct wg_conf_peer *b)
+{
+	return a->flags == b->flags && !memcmp(a->public_key, b->public_key, WG_KEY_LEN) &&
+	       wg_secure_equal(a->preshared_key, b->preshared_key, WG_KEY_LEN) &&
+	       wg_endpoint_equal(&a->endpoint, &b->endpoint) &&
+	       a->persistent_keepalive == b->persistent_keepalive &&
+	       prefixes_equal(&a->allowedips, &b->allowedips);
+}
+
+static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_conf_appliance *b)
+{
+	return !strcmp(a->outside_device, b->outside_device) &&
+	       !strcmp(a->inside_device, b->inside_device) &&
+	       !strcmp(a->inside_interface, b->inside_interface) &&
+	       prefix_equal(&a->outside_addr4, &b->outside_addr4) &&
+	       prefix_equal(&a->outside_addr6, &b->outside_addr6) &&
+	       prefix_equal(&a->outside_gw4, &b->outside_gw4) &&
+	       prefix_equal(&a->outside_gw6, &b->outside_gw6) &&
+	       prefix_equal(&a->inside_gw4, &b->inside_gw4) &&
+	       prefix_equal(&a->inside_gw6, &b->inside_gw6) && a->n_workers == b->n_workers &&
+	       !memcmp(a->workers, b->workers, a->n_workers * sizeof(a->workers[0])) &&
+	       a->has_control_lcore == b->has_control_lcore &&
+	       (!a->has_control_lcore || a->control_lcore == b->control_lcore) &&
+	       a->ring_size == b->ring_size && a->mempool_size == b->mempool_size &&
+	       a->burst_size == b->burst_size && a->handshake_queue == b->handshake_queue;
+}
+
+bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)
+{
+	const struct wg_conf_device *da = &a->device, *db = &b->device;
+
+	if (da->flags != db->flags ||
+	    !wg_secure_equal(da->private_key, db->private_key, WG_KEY_LEN) ||
+	    da->listen_port != db->listen_port || da->fwmark != db->fwmark ||
+	    da->n_peers != db->n_peers)
+		return false;
+	for (size_t i = 0; i < da->n_peers; i++)
+		if (!peer_equal(&da->peers[i], &db->peers[i]))
+			return false;
+	return a->inside.flags == b->inside.flags && a->inside.mtu == b->inside.mtu &&
+	       prefixes_equal(&a->inside.addresses, &b->inside.addresses) &&
+	       appliance_equal(&a->appliance, &b->appliance);
+}
