@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "dataplane/l3.h"
+
 #define WG_DROP_REASONS(X)                                                                       \
 	/* outside, before decryption */                                                        \
 	X(MALFORMED, "malformed")             /* not a well-formed WireGuard message */           \
@@ -40,10 +42,7 @@
 	X(HANDSHAKE_REPLAY, "handshake_replay")   /* timestamp not newer */                     \
 	X(HANDSHAKE_FLOOD, "handshake_flood")     /* within 1/50 s of the last */               \
 	X(COOKIE_INVALID, "cookie_invalid")                                                     \
-	/* L2/L3 around the tunnel */                                                           \
-	X(NOT_FOR_US, "not_for_us")           /* other MAC/IP/port, unhandled ethertype */        \
-	X(L3_CHECKSUM, "l3_bad_checksum")                                                       \
-	X(L3_UNSUPPORTED, "l3_unsupported")   /* fragments, options we do not handle */           \
+	/* inside port (outside-port L2/L3 drops have their own list in l3.h) */                \
 	X(INSIDE_UNSUPPORTED, "inside_unsupported") /* non-IP frame from the inside */
 
 enum wg_drop_reason {
@@ -63,6 +62,7 @@ struct wg_lcore_counters {
 	uint64_t handshakes_rx, handshakes_tx;
 	uint64_t arp_nd_replies, echo_replies;
 	uint64_t drops[WG_DROP_MAX];
+	uint64_t l3_drops[WG_L3_DROP_MAX];   /* outside frames, by wg_l3_drop */
 };
 
 #endif

@@ -20,6 +20,7 @@ struct wg_index {
 	struct rte_hash *h;
 	uint32_t capacity;
 	uint32_t live; /* indices added and not deleted (slots may still await reclaim) */
+	struct rte_rcu_qsbr *qsbr;
 };
 
 static uint32_t hash_index(const void *key, uint32_t len, uint32_t init)
@@ -52,6 +53,7 @@ int wg_index_create(struct wg_index **out, const char *name, uint32_t capacity, 
 	if (!t)
 		return -ENOMEM;
 	t->capacity = capacity;
+	t->qsbr = qsbr;
 	t->h = rte_hash_create(&params);
 	if (!t->h) {
 		ret = -rte_errno;
@@ -98,6 +100,15 @@ int wg_index_add(struct wg_index *t, void *obj, enum wg_index_kind kind, uint32_
 		if (rte_hash_lookup_data(t->h, &index, &old) >= 0)
 			continue; /* in use */
 		int ret = rte_hash_add_key_data(t->h, &index, (void *)data);
+		if (ret == -ENOSPC && t->qsbr) {
+			/*
+			 * Not full (live < capacity): deleted slots await a
+			 * grace period because a reader is slow to report.
+			 * Wait for it; the add reclaims them on retry.
+			 */
+			rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+			ret = rte_hash_add_key_data(t->h, &index, (void *)data);
+		}
 		if (ret == -ENOSPC)
 			return -ENOSPC;
 		if (ret)
@@ -107,6 +118,19 @@ int wg_index_add(struct wg_index *t, void *obj, enum wg_index_kind kind, uint32_
 		return 0;
 	}
 	return -ENOSPC;
+}
+
+int wg_index_replace(struct wg_index *t, uint32_t index, void *obj, enum wg_index_kind kind)
+{
+	uintptr_t data = (uintptr_t)obj;
+	void *old;
+
+	if (!obj || (data & KIND_MASK) || (kind & ~KIND_MASK) || !kind)
+		return -EINVAL;
+	if (rte_hash_lookup_data(t->h, &index, &old) < 0)
+		return -ENOENT;
+	/* an add on an existing key swaps its data atomically */
+	return rte_hash_add_key_data(t->h, &index, (void *)(data | kind));
 }
 
 int wg_index_del(struct wg_index *t, uint32_t index)

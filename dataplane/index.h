@@ -32,6 +32,12 @@ int wg_index_create(struct wg_index **out, const char *name, uint32_t capacity, 
 void wg_index_destroy(struct wg_index *t);
 /* A new random index for obj (4-byte aligned). 0, -ENOSPC (full) or -EINVAL. */
 int wg_index_add(struct wg_index *t, void *obj, enum wg_index_kind kind, uint32_t *index_out);
+/*
+ * Point an existing index at another object (the handshake's index becomes
+ * its keypair's, as in the kernel). Readers see the old or the new object,
+ * never neither. 0, -ENOENT or -EINVAL.
+ */
+int wg_index_replace(struct wg_index *t, uint32_t index, void *obj, enum wg_index_kind kind);
 /* 0 or -ENOENT. */
 int wg_index_del(struct wg_index *t, uint32_t index);
 /* The object of index when it is of kind, else NULL. */

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control thread (see control.h and docs/dataplane.md).
+ *
+ * It owns: the handshake state, cookie maker and timers of every peer; the
+ * cookie checker and rate limiter; the neighbour table; every write to the
+ * peer, index and allowed-IP tables. Workers reach it through two rings (raw
+ * frames, and tagged peer events) and it reaches them through one request
+ * ring each. It transmits on its own queue of the outside port.
+ *
+ * Order inside one round matters for memory safety: events are drained
+ * completely before deferred objects are reclaimed, so an event that names a
+ * peer or session always finds it still allocated (see worker.c).
+ */
+#include "control/control.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "conf/key.h"
+#include "control/keypairs.h"
+#include "control/peers.h"
+#include "control/tai64n.h"
+#include "control/timers.h"
+#include "crypto/secure.h"
+#include "dataplane/l3.h"
+
+#define BURST 32u
+#define TICK_NS (10ull * WG_NSEC_PER_MSEC)
+#define IDLE_SLEEP_NS 50000l
+#define NEIGH_CAPACITY 4096u
+#define SNAP_MAX 4096u
+
+#define CDROP(dev, reason) ((dev)->control_cnt.drops[WG_DROP_##reason]++)
+
+/* ---------------------------------------------------------------------------
+ * transmit on the control queue, through the neighbour table
+ */
+
+static void ctl_xmit(struct wgdp *dev, struct rte_mbuf *m)
+{
+	if (dev->ctl_tx) {
+		if (rte_ring_enqueue(dev->ctl_tx, m)) {
+			CDROP(dev, RING_FULL);
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
+	if (rte_eth_tx_burst(dev->outside.port_id, dev->control_queue, &m, 1) != 1) {
+		CDROP(dev, TX_FULL);
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void neigh_send(void *ctx, void *pkt, const uint8_t mac[6])
+{
+	struct rte_mbuf *m = pkt;
+
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), mac, 6);
+	ctl_xmit(ctx, m);
+}
+
+static void neigh_free(void *ctx, void *pkt)
+{
+	CDROP((struct wgdp *)ctx, NO_NEIGHBOUR);
+	rte_pktmbuf_free(pkt);
+}
+
+static void neigh_solicit(void *ctx, int family, const uint8_t *ip, const uint8_t *mac)
+{
+	struct wgdp *dev = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dev->pool);
+	uint8_t *buf;
+	ssize_t len;
+
+	if (!m) {
+		CDROP(dev, NO_MBUF);
+		return;
+	}
+	buf = rte_pktmbuf_mtod(m, uint8_t *);
+	if (family == AF_INET)
+		len = wg_l3_arp_request(buf, rte_pktmbuf_tailroom(m), &dev->outside_local, ip, mac);
+	else
+		len = wg_l3_nd_solicit(buf, rte_pktmbuf_tailroom(m), &dev->outside_local, ip, mac);
+	if (len <= 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_append(m, (uint16_t)len);
+	ctl_xmit(dev, m);
+}
+
+/* send an outside frame whose IP destination is set and Ethernet destination is not */
+static void route(struct wgdp *dev, struct rte_mbuf *m, uint64_t now)
+{
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	int family = frame[12] == 0x08 && frame[13] == 0x00 ? AF_INET : AF_INET6;
+	const uint8_t *dst = frame + 14 + (family == AF_INET ? 16 : 24);
+	uint8_t nh[16], mac[6];
+
+	if (!wg_device_nexthop(dev, family, dst, nh)) {
+		CDROP(dev, NO_NEIGHBOUR);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (wg_neigh_resolve(dev->neigh, family, nh, now, mac, m)) {
+	case WG_NEIGH_HIT:
+		neigh_send(dev, m, mac);
+		break;
+	case WG_NEIGH_HIT_SOLICIT:
+		neigh_send(dev, m, mac);
+		neigh_solicit(dev, family, nh, mac);
+		break;
+	case WG_NEIGH_QUEUED:
+		break;
+	case WG_NEIGH_QUEUED_SOLICIT:
+		neigh_solicit(dev, family, nh, NULL);
+		break;
+	default:
+		CDROP(dev, NO_NEIGHBOUR);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* a WireGuard handshake message to an endpoint */
+static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void *msg, size_t len, uint64_t now)
+{
+	static uint16_t ip_id;
+	struct wg_l3_encap_params ep = { 0 };
+	size_t hl = wg_l3_encap_len(to->family);
+	struct rte_mbuf *m;
+	uint8_t *frame;
+
+	if (!hl) {
+		CDROP(dev, NO_ENDPOINT);
+		return;
+	}
+	m = rte_pktmbuf_alloc(dev->pool);
+	frame = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + len)) : NULL;
+	if (!frame) {
+		CDROP(dev, NO_MBUF);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(frame + hl, msg, len);
+	memcpy(ep.src_mac, dev->outside_local.mac, 6);
+	ep.dst = *to;
+	ep.src.family = to->family;
+	ep.src.port = dev->outside_local.port;
+	if (to->family == AF_INET)
+		memcpy(ep.src.addr, dev->outside_local.ipv4, 4);
+	else
+		memcpy(ep.src.addr, dev->outside_local.ipv6[0], 16);
+	ep.ip_id = ip_id++;
+	if (wg_l3_encap(frame, hl + len, len, &ep) < 0) {
+		CDROP(dev, NO_ENDPOINT); /* no outside address of that family */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dev->control_cnt.handshakes_tx++;
+	route(dev, m, now);
+}
+
+static void request(struct wgdp *dev, struct wg_peer *p, unsigned code)
+{
+	if (rte_ring_enqueue(dev->workers[p->worker].requests, wg_tag(p, code)))
+		CDROP(dev, RING_FULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * handshakes
+ */
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* a fresh index for p's handshake, dropping the previous one */
+static int index_handshake(struct wgdp *dev, struct wg_peer *p, uint32_t *idx)
+{
+	if (p->hs_indexed)
+		wg_index_del(dev->index, p->hs_index);
+	p->hs_indexed = false;
+	if (wg_index_add(dev->index, p, WG_INDEX_HANDSHAKE, idx))
+		return -ENOSPC;
+	p->hs_index = *idx;
+	p->hs_indexed = true;
+	return 0;
+}
+
+static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
+{
+	struct wg_msg_initiation msg;
+	struct wg_endpoint ep;
+	uint8_t ts[WG_TIMESTAMP_LEN];
+	uint32_t idx;
+
+	wg_peer_get_endpoint(p, &ep);
+	if (!ep.family || !dev->identity.has_identity)
+		return; /* nowhere to send: wait for the peer to reach us */
+	if (index_handshake(dev, p, &idx)) {
+		CDROP(dev, RING_FULL);
+		return;
+	}
+	wg_tai64n_encode(ts, realtime_ns());
+	if (wg_noise_create_initiation(&dev->identity, &p->hs, &msg, idx, ts))
+		return; /* low-order key: never send anything */
+	wg_cookie_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	wg_timers_any_authenticated_packet_sent(&p->timers, now);
+	wg_timers_handshake_initiated(&p->timers, now, wg_secure_random_u32());
+	p->handshake_tx_bytes += sizeof(msg);
+	send_msg(dev, &ep, &msg, sizeof(msg), now);
+	wg_secure_wipe(&msg, sizeof(msg));
+}
+
+/* a handshake completed: install its keypair, retire what it replaces */
+static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t now)
+{
+	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
+	struct wg_session *s = rte_zmalloc("wg_session", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	unsigned n;
+
+	if (!s) {
+		CDROP(dev, NO_MBUF);
+		wg_noise_handshake_clear(&p->hs);
+		return NULL;
+	}
+	s->peer = p;
+	if (wg_noise_derive_keypair(&p->hs, &s->kp, now)) {
+		rte_free(s);
+		return NULL;
+	}
+	/* the handshake's index now names the keypair (atomically for readers) */
+	wg_index_replace(dev->index, s->kp.local_index, &s->kp, WG_INDEX_KEYPAIR);
+	p->hs_indexed = false;
+	n = wg_keypairs_add(&p->keypairs, &s->kp, retired);
+	for (unsigned i = 0; i < n; i++)
+		wg_peers_retire_keypair(dev, retired[i]);
+	wg_timers_session_derived(&p->timers, now);
+	p->last_handshake_realtime_ns = realtime_ns();
+	return s;
+}
+
+static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_KEY_LEN])
+{
+	struct wg_peer *p = wg_peers_lookup(ctx, pub);
+
+	return p ? &p->hs : NULL;
+}
+
+static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation *msg,
+			       const struct wg_endpoint *src, uint64_t now)
+{
+	struct wg_noise_handshake *hs;
+	struct wg_msg_response resp;
+	struct wg_peer *p;
+	uint32_t idx;
+	int ret;
+
+	ret = wg_noise_consume_initiation(&dev->identity, msg, lookup_static, dev, now, &hs);
+	switch (ret) {
+	case 0:
+		break;
+	case -ENOENT:
+		CDROP(dev, HANDSHAKE_UNKNOWN_PEER);
+		return;
+	case -EALREADY:
+		CDROP(dev, HANDSHAKE_REPLAY);
+		return;
+	case -EAGAIN:
+		CDROP(dev, HANDSHAKE_FLOOD);
+		return;
+	default:
+		CDROP(dev, HANDSHAKE_INVALID);
+		return;
+	}
+	p = container_of(hs, struct wg_peer, hs);
+	p->handshake_rx_bytes += sizeof(*msg);
+	wg_peer_set_endpoint(p, src);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	if (index_handshake(dev, p, &idx) ||
+	    wg_noise_create_response(&dev->identity, &p->hs, &resp, idx)) {
+		wg_noise_handshake_clear(&p->hs);
+		return;
+	}
+	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now);
+	/* derive first: a data message may follow the response at once */
+	if (!install(dev, p, now))
+		return;
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	wg_timers_any_authenticated_packet_sent(&p->timers, now);
+	wg_timers_response_sent(&p->timers, now);
+	p->handshake_tx_bytes += sizeof(resp);
+	send_msg(dev, src, &resp, sizeof(resp), now);
+	wg_secure_wipe(&resp, sizeof(resp));
+}
+
+static void consume_response(struct wgdp *dev, const struct wg_msg_response *msg,
+			     const struct wg_endpoint *src, uint64_t now)
+{
+	struct wg_peer *p = wg_index_lookup(dev->index, wg_le32_read(&msg->receiver_index), WG_INDEX_HANDSHAKE);
+
+	if (!p) {
+		CDROP(dev, UNKNOWN_INDEX);
+		return;
+	}
+	if (wg_noise_consume_response(&dev->identity, &p->hs, msg)) {
+		CDROP(dev, HANDSHAKE_INVALID); /* the pending handshake stays */
+		return;
+	}
+	p->handshake_rx_bytes += sizeof(*msg);
+	wg_peer_set_endpoint(p, src);
+	if (!install(dev, p, now))
+		return;
+	wg_timers_handshake_complete(&p->timers, now);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	__atomic_store_n(&p->handshake_wanted, 0, __ATOMIC_RELAXED);
+	/* staged packets go now, or a keepalive confirms the session at once */
+	request(dev, p, WG_REQ_KEEPALIVE);
+}
+
+static void consume_cookie(struct wgdp *dev, const struct wg_msg_cookie *msg, uint64_t now)
+{
+	struct wg_peer *p = wg_index_lookup(dev->index, wg_le32_read(&msg->receiver_index), WG_INDEX_HANDSHAKE);
+
+	if (!p || wg_cookie_consume_reply(&p->cookie, msg, now))
+		CDROP(dev, COOKIE_INVALID);
+}
+
+/* mac1 always; under load mac2 (else a cookie reply) and the rate limiter */
+static bool admit(struct wgdp *dev, const uint8_t *msg, size_t len, const struct wg_endpoint *src, uint64_t now)
+{
+	bool under_load = rte_ring_count(dev->to_control) >= dev->conf.appliance.handshake_queue / 8;
+	struct wg_msg_cookie reply;
+
+	switch (wg_cookie_validate(&dev->cookie_checker, msg, len, src, under_load, now)) {
+	case WG_COOKIE_INVALID_MAC:
+		CDROP(dev, HANDSHAKE_MAC1);
+		return false;
+	case WG_COOKIE_VALID_MAC_BUT_NO_COOKIE:
+		if (!under_load)
+			return true;
+		if (!wg_cookie_create_reply(&dev->cookie_checker, &reply, msg, len, wg_le32_read(msg + 4), src, now))
+			send_msg(dev, src, &reply, sizeof(reply), now);
+		return false;
+	case WG_COOKIE_VALID_MAC_WITH_COOKIE:
+		if (wg_ratelimiter_allow(dev->ratelimiter, src, now))
+			return true;
+		CDROP(dev, HANDSHAKE_RATELIMITED);
+		return false;
+	}
+	return false;
+}
+
+static void handshake_frame(struct wgdp *dev, const uint8_t *msg, size_t len, const struct wg_endpoint *src,
+			    uint64_t now)
+{
+	dev->control_cnt.handshakes_rx++;
+	switch (wg_msg_classify(msg, len)) {
+	case WG_MSG_HANDSHAKE_INITIATION:
+		if (admit(dev, msg, len, src, now))
+			consume_initiation(dev, (const struct wg_msg_initiation *)msg, src, now);
+		break;
+	case WG_MSG_HANDSHAKE_RESPONSE:
+		if (admit(dev, msg, len, src, now))
+			consume_response(dev, (const struct wg_msg_response *)msg, src, now);
+		break;
+	case WG_MSG_HANDSHAKE_COOKIE:
+		consume_cookie(dev, (const struct wg_msg_cookie *)msg, now);
+		break;
+	default:
+		CDROP(dev, MALFORMED);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * frames from the workers
+ */
+
+static void reply_in_place(struct wgdp *dev, struct rte_mbuf *m, ssize_t len)
+{
+	if (len <= 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_data_len(m) = (uint16_t)len;
+	rte_pktmbuf_pkt_len(m) = (uint32_t)len;
+	ctl_xmit(dev, m);
+}
+
+static void frame(struct wgdp *dev, struct rte_mbuf *m, uint64_t now)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t len = rte_pktmbuf_data_len(m), cap = len + rte_pktmbuf_tailroom(m);
+	const struct wg_l3_local *local = &dev->outside_local;
+	struct wg_l3_result res;
+
+	if (m->hash.usr == WG_MBUF_RESOLVE) {
+		route(dev, m, now);
+		return;
+	}
+	switch (wg_l3_classify(local, f, len, &res)) {
+	case WG_L3_WIREGUARD:
+		handshake_frame(dev, f + res.payload_off, res.payload_len, &res.src, now);
+		break;
+	case WG_L3_ARP_REQUEST:
+		wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+		dev->control_cnt.arp_nd_replies++;
+		reply_in_place(dev, m, wg_l3_arp_reply(f, cap, f, len, &res, local));
+		return;
+	case WG_L3_ND_SOLICIT:
+		if (res.learn.family)
+			wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+		dev->control_cnt.arp_nd_replies++;
+		reply_in_place(dev, m, wg_l3_nd_advert(f, cap, f, len, &res, local));
+		return;
+	case WG_L3_NEIGH_LEARN:
+		wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+		break;
+	case WG_L3_ECHO_REQUEST:
+		dev->control_cnt.echo_replies++;
+		reply_in_place(dev, m, wg_l3_echo_reply(f, cap, f, len, &res, local));
+		return;
+	default:
+		dev->control_cnt.l3_drops[res.drop < WG_L3_DROP_MAX ? res.drop : 0]++;
+	}
+	rte_pktmbuf_free(m);
+}
+
+/* ---------------------------------------------------------------------------
+ * events from workers, timers
+ */
+
+static void event(struct wgdp *dev, void *tagged, uint64_t now)
+{
+	struct wg_keypair *retired;
+	unsigned code;
+	struct wg_peer *p = wg_untag(tagged, &code);
+
+	switch (code) {
+	case WG_EV_NEED_HANDSHAKE:
+	case WG_EV_REKEY: {
+		struct wg_keypair *kp = wg_keypairs_current(&p->keypairs);
+
+		__atomic_store_n(&p->handshake_wanted, 0, __ATOMIC_RELAXED);
+		if (code == WG_EV_NEED_HANDSHAKE && kp && wg_keypair_can_send(kp, now)) {
+			request(dev, p, WG_REQ_FLUSH_STAGED); /* a session came up meanwhile */
+			break;
+		}
+		if (wg_timers_queue_initiation(&p->timers, now))
+			send_initiation(dev, p, now);
+		break;
+	}
+	case WG_EV_CONFIRMED: {
+		/* tagged with the session: only the pending next keypair confirms */
+		struct wg_session *s = (struct wg_session *)p;
+
+		p = s->peer;
+		if (wg_keypairs_confirm(&p->keypairs, &s->kp, &retired)) {
+			if (retired)
+				wg_peers_retire_keypair(dev, retired);
+			wg_timers_handshake_complete(&p->timers, now);
+			request(dev, p, WG_REQ_FLUSH_STAGED);
+		}
+		break;
+	}
+	}
+}
+
+/* feed what the owning worker saw since the last round to the peer's timers */
+static void feed_activity(struct wg_peer *p)
+{
+	struct wg_peer_activity a;
+	struct wg_timers *t = &p->timers;
+
+	a.last_tx_ns = __atomic_load_n(&p->act.last_tx_ns, __ATOMIC_RELAXED);
+	a.last_tx_data_ns = __atomic_load_n(&p->act.last_tx_data_ns, __ATOMIC_RELAXED);
+	a.last_rx_ns = __atomic_load_n(&p->act.last_rx_ns, __ATOMIC_RELAXED);
+	a.last_rx_data_ns = __atomic_load_n(&p->act.last_rx_data_ns, __ATOMIC_RELAXED);
+	if (a.last_tx_ns != p->seen.last_tx_ns) {
+		wg_timers_any_authenticated_packet_sent(t, a.last_tx_ns);
+		wg_timers_any_authenticated_packet_traversal(t, a.last_tx_ns);
+	}
+	if (a.last_tx_data_ns != p->seen.last_tx_data_ns)
+		wg_timers_data_sent(t, a.last_tx_data_ns, wg_secure_random_u32());
+	if (a.last_rx_ns != p->seen.last_rx_ns) {
+		wg_timers_any_authenticated_packet_received(t, a.last_rx_ns);
+		wg_timers_any_authenticated_packet_traversal(t, a.last_rx_ns);
+	}
+	if (a.last_rx_data_ns != p->seen.last_rx_data_ns)
+		wg_timers_data_received(t, a.last_rx_data_ns);
+	p->seen.last_tx_ns = a.last_tx_ns;
+	p->seen.last_tx_data_ns = a.last_tx_data_ns;
+	p->seen.last_rx_ns = a.last_rx_ns;
+	p->seen.last_rx_data_ns = a.last_rx_data_ns;
+}
+
+static void zero_keys(struct wgdp *dev, struct wg_peer *p)
+{
+	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
+	unsigned n = wg_keypairs_clear(&p->keypairs, retired);
+
+	for (unsigned i = 0; i < n; i++)
+		wg_peers_retire_keypair(dev, retired[i]);
+	if (p->hs_indexed)
+		wg_index_del(dev->index, p->hs_index);
+	p->hs_indexed = false;
+	wg_noise_handshake_clear(&p->hs);
+}
+
+static void tick_peers(struct wgdp *dev, uint64_t now)
+{
+	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
+		uint32_t act;
+
+		feed_activity(p);
+		act = wg_timers_tick(&p->timers, now);
+		if (!act)
+			continue;
+		if (act & WG_TIMERS_SEND_INITIATION)
+			send_initiation(dev, p, now);
+		if (act & WG_TIMERS_SEND_ANY_KEEPALIVE)
+			request(dev, p, WG_REQ_KEEPALIVE);
+		if (act & WG_TIMERS_GIVE_UP)
+			request(dev, p, WG_REQ_PURGE_STAGED);
+		if (act & WG_TIMERS_ZERO_KEYS)
+			zero_keys(dev, p);
+	}
+}
+
+/* publish the resolved next hops when they changed */
+static void free_snapshot(struct wgdp *dev, void *obj)
+{
+	(void)dev;
+	rte_free(obj);
+}
+
+static void publish_neighbours(struct wgdp *dev)
+{
+	static struct wg_neigh_snap_entry buf[SNAP_MAX];
+	struct wg_neigh_snapshot *old = dev->neigh_snap, *snap;
+	ssize_t n = wg_neigh_export(dev->neigh, buf, SNAP_MAX);
+
+	if (n < 0)
+		return;
+	if (old && old->n == (size_t)n && !memcmp(old->e, buf, (size_t)n * sizeof(buf[0])))
+		return;
+	snap = rte_malloc("wg_neigh_snap", sizeof(*snap) + (size_t)n * sizeof(buf[0]), 0);
+	if (!snap)
+		return;
+	snap->n = (size_t)n;
+	memcpy(snap->e, buf, (size_t)n * sizeof(buf[0]));
+	__atomic_store_n(&dev->neigh_snap, snap, __ATOMIC_RELEASE);
+	if (old)
+		wg_device_defer(dev, free_snapshot, old);
+}
+
+/* ---------------------------------------------------------------------------
+ * set-up and the loop
+ */
+
+int wg_control_setup(struct wgdp *dev)
+{
+	struct wg_neigh_callbacks cb = {
+		.ctx = dev,
+		.send = neigh_send,
+		.free = neigh_free,
+		.solicit = neigh_solicit,
+	};
+
+	return wg_neigh_create(&dev->neigh, NEIGH_CAPACITY, WG_NEIGH_QUEUE_LEN_DEFAULT, &cb, NULL);
+}
+
+void wg_control_teardown(struct wgdp *dev)
+{
+	if (dev->neigh)
+		wg_neigh_destroy(dev->neigh);
+	dev->neigh = NULL;
+	rte_free(dev->neigh_snap);
+	dev->neigh_snap = NULL;
+}
+
+void wg_control_print_layout(const struct wgdp *dev, FILE *f)
+{
+	char key[64] = "(none)";
+
+	fprintf(f, "wgdp: outside port %u %s (%s) socket %d, %u rx / %u tx queues, listen port %u\n",
+		dev->outside.port_id, dev->outside.name, dev->outside.driver, dev->outside.socket_id,
+		dev->outside.n_rxq, dev->outside.n_txq, dev->listen_port);
+	fprintf(f, "wgdp: inside port %u %s (%s) socket %d%s%s\n", dev->inside.port_id, dev->inside.name,
+		dev->inside.driver, dev->inside.socket_id, dev->inside_is_tap ? ", kernel interface " : "",
+		dev->inside_is_tap ? dev->conf.appliance.inside_interface : "");
+	for (unsigned i = 0; i < dev->n_workers; i++)
+		fprintf(f, "wgdp: worker %u on lcore %u (socket %u), queue %u\n", i, dev->workers[i].lcore_id,
+			rte_lcore_to_socket_id(dev->workers[i].lcore_id), dev->workers[i].queue);
+	fprintf(f, "wgdp: control on lcore %u, transmits %s %u; batch AEAD %s\n", rte_lcore_id(),
+		dev->ctl_tx ? "through worker" : "on tx queue", dev->ctl_tx ? 0 : dev->control_queue, dev->n_workers ? wg_batch_aead_arch(dev->workers[0].aead) : "-");
+	if (dev->identity.has_identity)
+		wg_key_to_base64(key, dev->identity.public_key);
+	fprintf(f, "wgdp: public key %s, %u peer(s)\n", key, dev->n_peers);
+	fflush(f);
+}
+
+void wg_control_print_counters(const struct wgdp *dev, FILE *f)
+{
+	struct wg_lcore_counters sum = dev->control_cnt;
+
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		const struct wg_lcore_counters *c = &dev->workers[i].cnt;
+
+		sum.rx_packets += c->rx_packets;
+		sum.rx_bytes += c->rx_bytes;
+		sum.tx_packets += c->tx_packets;
+		sum.tx_bytes += c->tx_bytes;
+		sum.keepalives_rx += c->keepalives_rx;
+		sum.keepalives_tx += c->keepalives_tx;
+		for (unsigned d = 0; d < WG_DROP_MAX; d++)
+			sum.drops[d] += c->drops[d];
+		for (unsigned d = 0; d < WG_L3_DROP_MAX; d++)
+			sum.l3_drops[d] += c->l3_drops[d];
+	}
+	fprintf(f, "wgdp: rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
+		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64 "\n",
+		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
+		sum.handshakes_rx, sum.handshakes_tx);
+	for (unsigned d = 0; d < WG_DROP_MAX; d++)
+		if (sum.drops[d])
+			fprintf(f, "wgdp: drop %s %" PRIu64 "\n", wg_drop_names[d], sum.drops[d]);
+	for (unsigned d = 0; d < WG_L3_DROP_MAX; d++)
+		if (sum.l3_drops[d])
+			fprintf(f, "wgdp: drop outside %s %" PRIu64 "\n", wg_l3_drop_name(d), sum.l3_drops[d]);
+	fflush(f);
+}
+
+void wg_control_run(struct wgdp *dev)
+{
+	const struct timespec nap = { 0, IDLE_SLEEP_NS };
+	uint64_t next_tick = 0;
+
+	while (!__atomic_load_n(&dev->stop, __ATOMIC_RELAXED)) {
+		uint64_t now = wg_now_ns();
+		struct rte_mbuf *m[BURST];
+		void *ev[BURST];
+		unsigned n, work = 0;
+
+		n = rte_ring_dequeue_burst(dev->to_control, (void **)m, BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			frame(dev, m[i], now);
+		work += n;
+		if (n)
+			publish_neighbours(dev); /* ARP/ND replies may have resolved next hops */
+		/* drain completely before reclaiming: see the file comment */
+		while ((n = rte_ring_dequeue_burst(dev->events, ev, BURST, NULL)) > 0) {
+			for (unsigned i = 0; i < n; i++)
+				event(dev, ev[i], now);
+			work += n;
+		}
+		if (now >= next_tick) {
+			tick_peers(dev, now);
+			wg_neigh_tick(dev->neigh, now);
+			wg_ratelimiter_gc(dev->ratelimiter, now);
+			publish_neighbours(dev);
+			next_tick = now + TICK_NS;
+		}
+		rte_rcu_qsbr_dq_reclaim(dev->dq, 1024, NULL, NULL, NULL);
+		if (!work)
+			nanosleep(&nap, NULL);
+	}
+}

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Setting the appliance up from its configuration and taking it down again
+ * (see wgdp.h). Every step of wg_device_setup() has its undo in
+ * wg_device_teardown(), which copes with a partly built device, so a failed
+ * setup unwinds through the same path.
+ */
+#include "dataplane/wgdp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "control/control.h"
+#include "control/peers.h"
+#include "crypto/secure.h"
+#include "dataplane/tapif.h"
+
+#define MBUF_CACHE 256
+#define RATELIMITER_ENTRIES (1u << 16)
+#define EVENT_RING_SIZE 4096u
+#define REQUEST_RING_SIZE 4096u
+#define DEFER_QUEUE_SIZE (1u << 16)
+
+static void run_deferred(void *p, void *e, unsigned n)
+{
+	struct wg_deferred *d = e;
+
+	for (unsigned i = 0; i < n; i++)
+		d[i].fn(p, d[i].obj);
+}
+
+void wg_device_defer(struct wgdp *dev, void (*fn)(struct wgdp *dev, void *obj), void *obj)
+{
+	struct wg_deferred d = { .fn = fn, .obj = obj };
+
+	if (dev->dq && rte_rcu_qsbr_dq_enqueue(dev->dq, &d) == 0)
+		return;
+	/* queue full (or no workers yet): wait for a grace period here */
+	if (dev->qsbr)
+		rte_rcu_qsbr_synchronize(dev->qsbr, RTE_QSBR_THRID_INVALID);
+	fn(dev, obj);
+}
+
+static void free_aip_node(struct wgdp *dev, void *node)
+{
+	(void)dev;
+	wg_allowedips_node_free(node);
+}
+
+/* the allowed-IP trie hands every unlinked node here */
+static void aip_defer(void *ctx, void *node)
+{
+	wg_device_defer(ctx, free_aip_node, node);
+}
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, const char *what)
+{
+	snprintf(err, errlen, fmt, what, strerror(ret < 0 ? -ret : ret));
+	return ret < 0 ? ret : -ret;
+}
+
+static int setup_identity(struct wgdp *dev)
+{
+	const struct wg_conf_device *c = &dev->conf.device;
+	int ret;
+
+	if (c->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) {
+		ret = wg_noise_identity_set(&dev->identity, c->private_key);
+		if (ret)
+			return ret;
+	}
+	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
+	dev->listen_port = c->listen_port;
+	if (!dev->listen_port) /* like wg: a random port when none is given */
+		dev->listen_port = (uint16_t)(49152 + wg_secure_random_u32() % 16384);
+	return wg_ratelimiter_create(&dev->ratelimiter, RATELIMITER_ENTRIES);
+}
+
+static int choose_workers(struct wgdp *dev, char *err, size_t errlen)
+{
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
+	unsigned main_lcore = rte_get_main_lcore(), lcore;
+
+	dev->n_workers = 0;
+	if (a->n_workers) {
+		for (unsigned i = 0; i < a->n_workers; i++) {
+			lcore = a->workers[i];
+			if (!rte_lcore_is_enabled(lcore) || lcore == main_lcore) {
+				snprintf(err, errlen, "Workers: lcore %u is %s", lcore,
+					 lcore == main_lcore ? "the main lcore"
+							     : "not enabled in the EAL options (-l)");
+				return -EINVAL;
+			}
+			dev->workers[dev->n_workers++].lcore_id = lcore;
+		}
+	} else {
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			dev->workers[dev->n_workers++].lcore_id = lcore;
+			break; /* one worker by default */
+		}
+	}
+	if (!dev->n_workers) {
+		snprintf(err, errlen, "no worker lcore: give EAL at least two lcores (-l 0-1)");
+		return -EINVAL;
+	}
+	if (dev->n_workers > 1) {
+		/* a peer's replay window has one writer; spreading peers over
+		 * workers needs the handoff rings of the multicore data path */
+		snprintf(err, errlen, "Workers: %u workers given; this build runs one worker", dev->n_workers);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
+{
+	struct wg_conf_appliance *a = &dev->conf.appliance;
+	struct wg_port_params out = {
+		.devargs = a->outside_device,
+		.n_rxq = (uint16_t)dev->n_workers,
+		.n_txq = (uint16_t)(dev->n_workers + 1), /* + the control thread's */
+		.pool = dev->pool,
+	};
+	struct wg_port_params in = {
+		.n_rxq = (uint16_t)dev->n_workers,
+		.n_txq = (uint16_t)dev->n_workers,
+		.pool = dev->pool,
+		.promiscuous = true,
+	};
+	char tapargs[WG_CONF_DEVARGS_MAX + 32];
+	int ret;
+
+	dev->control_queue = (uint16_t)dev->n_workers;
+	ret = wg_port_open(&dev->outside, &out);
+	if (ret == -ENOTSUP) {
+		/* e.g. net_af_packet without qpairs=: one queue per worker only;
+		 * the control thread then transmits through worker 0 */
+		out.n_txq = (uint16_t)dev->n_workers;
+		ret = wg_port_open(&dev->outside, &out);
+		if (!ret) {
+			dev->ctl_tx = rte_ring_create("wgdp_ctl_tx", 1024, dev->outside.socket_id,
+						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!dev->ctl_tx)
+				ret = -rte_errno;
+		}
+	}
+	if (ret)
+		return fail(err, errlen, ret, "OutsideDevice `%s': %s", a->outside_device);
+	dev->inside_is_tap = !a->inside_device[0];
+	if (dev->inside_is_tap) {
+		snprintf(tapargs, sizeof(tapargs), "net_tap_%s,iface=%s", a->inside_interface,
+			 a->inside_interface);
+		in.devargs = tapargs;
+	} else {
+		in.devargs = a->inside_device;
+		in.mtu = dev->conf.inside.mtu;
+	}
+	ret = wg_port_open(&dev->inside, &in);
+	if (ret)
+		return fail(err, errlen, ret, "inside device `%s': %s", in.devargs);
+	dev->inside_src_mac = dev->inside.mac;
+	return 0;
+}
+
+static int setup_tap(struct wgdp *dev, char *err, size_t errlen)
+{
+	const struct wg_conf_prefixes *l = &dev->conf.inside.addresses;
+	static struct wg_tapif_addr addrs[WG_CONF_MAX_ADDRESSES];
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; i < l->n && n < WG_CONF_MAX_ADDRESSES; i++) {
+		addrs[n].family = l->v[i].family;
+		memcpy(addrs[n].addr, l->v[i].addr, 16);
+		addrs[n].prefixlen = l->v[i].cidr;
+		n++;
+	}
+	ret = wg_tapif_configure(dev->conf.appliance.inside_interface, addrs, n, dev->conf.inside.mtu, err,
+				 errlen);
+	if (ret)
+		return ret;
+	ret = wg_tapif_get_mac(dev->conf.appliance.inside_interface, dev->inside_dst_mac.addr_bytes);
+	if (ret)
+		return fail(err, errlen, ret, "%s: MAC address: %s", dev->conf.appliance.inside_interface);
+	/* we answer ARP/ND inside as the router behind the TAP: a MAC that
+	 * differs from the kernel interface's own */
+	if (rte_is_same_ether_addr(&dev->inside_src_mac, &dev->inside_dst_mac))
+		dev->inside_src_mac.addr_bytes[5] ^= 0x01;
+	return 0;
+}
+
+bool wg_device_nexthop(const struct wgdp *dev, int family, const uint8_t *dst, uint8_t nh[16])
+{
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
+	const struct wg_conf_prefix *own = family == AF_INET ? &a->outside_addr4 : &a->outside_addr6;
+	const struct wg_conf_prefix *gw = family == AF_INET ? &a->outside_gw4 : &a->outside_gw6;
+	unsigned alen = family == AF_INET ? 4 : 16, bits = own->cidr, i;
+	bool onlink = own->family != 0;
+
+	if (!own->family)
+		return false;
+	for (i = 0; onlink && i < bits / 8; i++)
+		onlink = dst[i] == own->addr[i];
+	if (onlink && bits % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
+		onlink = (dst[i] & mask) == (own->addr[i] & mask);
+	}
+	memset(nh, 0, 16);
+	if (onlink) {
+		memcpy(nh, dst, alen);
+		return true;
+	}
+	if (!gw->family)
+		return false;
+	memcpy(nh, gw->addr, alen);
+	return true;
+}
+
+static void setup_local(struct wgdp *dev)
+{
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
+	struct wg_l3_local *l = &dev->outside_local;
+
+	memset(l, 0, sizeof(*l));
+	memcpy(l->mac, dev->outside.mac.addr_bytes, 6);
+	if (a->outside_addr4.family) {
+		l->has_ipv4 = true;
+		memcpy(l->ipv4, a->outside_addr4.addr, 4);
+	}
+	if (a->outside_addr6.family) {
+		memcpy(l->ipv6[l->n_ipv6++], a->outside_addr6.addr, 16);
+		/* link-local fe80::/64 from the MAC (EUI-64), for ND with routers */
+		uint8_t *ll = l->ipv6[l->n_ipv6++];
+		ll[0] = 0xfe;
+		ll[1] = 0x80;
+		ll[8] = l->mac[0] ^ 0x02;
+		ll[9] = l->mac[1];
+		ll[10] = l->mac[2];
+		ll[11] = 0xff;
+		ll[12] = 0xfe;
+		ll[13] = l->mac[3];
+		ll[14] = l->mac[4];
+		ll[15] = l->mac[5];
+	}
+	l->port = rte_cpu_to_be_16(dev->listen_port);
+}
+
+static int setup_rcu(struct wgdp *dev)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	struct rte_rcu_qsbr_dq_parameters params = {
+		.name = "wgdp_dq",
+		.size = DEFER_QUEUE_SIZE,
+		.esize = sizeof(struct wg_deferred),
+		.trigger_reclaim_limit = DEFER_QUEUE_SIZE / 4,
+		.max_reclaim_size = 1024,
+		.free_fn = run_deferred,
+		.p = dev,
+	};
+
+	dev->qsbr = rte_zmalloc("wgdp_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (!dev->qsbr)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(dev->qsbr, RTE_MAX_LCORE))
+		return -rte_errno;
+	params.v = dev->qsbr;
+	dev->dq = rte_rcu_qsbr_dq_create(&params);
+	return dev->dq ? 0 : -rte_errno;
+}
+
+static int setup_rings(struct wgdp *dev)
+{
+	char name[RTE_RING_NAMESIZE];
+	unsigned i;
+
+	dev->to_control = rte_ring_create("wgdp_to_control", dev->conf.appliance.handshake_queue,
+					  dev->outside.socket_id, RING_F_SC_DEQ);
+	dev->events = rte_ring_create("wgdp_events", EVENT_RING_SIZE, dev->outside.socket_id, RING_F_SC_DEQ);
+	if (!dev->to_control || !dev->events)
+		return -rte_errno;
+	for (i = 0; i < dev->n_workers; i++) {
+		snprintf(name, sizeof(name), "wgdp_req%u", i);
+		dev->workers[i].requests = rte_ring_create(name, REQUEST_RING_SIZE, dev->outside.socket_id,
+							   RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!dev->workers[i].requests)
+			return -rte_errno;
+	}
+	return 0;
+}
+
+static int setup_workers(struct wgdp *dev)
+{
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		struct wg_worker *w = &dev->workers[i];
+		int ret = wg_batch_aead_create(&w->aead, NULL);
+
+		if (ret)
+			return ret;
+		w->dev = dev;
+		w->id = i;
+		w->queue = (uint16_t)i;
+	}
+	return 0;
+}
+
+static int setup_peers(struct wgdp *dev, char *err, size_t errlen)
+{
+	const struct wg_conf_device *c = &dev->conf.device;
+	char what[32];
+	int ret;
+
+	ret = wg_peers_init(dev, (uint32_t)c->n_peers);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < c->n_peers; i++) {
+		ret = wg_peers_add(dev, &c->peers[i], NULL);
+		if (ret) {
+			snprintf(what, sizeof(what), "peer %zu", i + 1);
+			return fail(err, errlen, ret, "%s: %s", what);
+		}
+	}
+	return 0;
+}
+
+int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
+{
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
+	int ret;
+
+	ret = setup_identity(dev);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "interface identity");
+		goto err;
+	}
+	ret = choose_workers(dev, err, errlen);
+	if (ret)
+		goto err;
+	dev->pool = rte_pktmbuf_pool_create("wgdp_pool", a->mempool_size, MBUF_CACHE, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dev->pool) {
+		ret = fail(err, errlen, -rte_errno, "%s: %s", "mbuf pool (MempoolSize, hugepages)");
+		goto err;
+	}
+	ret = setup_ports(dev, err, errlen);
+	if (ret)
+		goto err;
+	if (dev->inside_is_tap) {
+		ret = setup_tap(dev, err, errlen);
+		if (ret)
+			goto err;
+	}
+	setup_local(dev);
+	ret = wg_control_setup(dev);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "neighbour table");
+		goto err;
+	}
+	ret = setup_rcu(dev);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "RCU");
+		goto err;
+	}
+	ret = setup_rings(dev);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "rings (RingSize, HandshakeQueue)");
+		goto err;
+	}
+	ret = setup_workers(dev);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "batch AEAD");
+		goto err;
+	}
+	ret = wg_index_create(&dev->index, "wgdp_index", 4 * (uint32_t)dev->conf.device.n_peers + 4096,
+			      dev->outside.socket_id, dev->qsbr);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", "index table");
+		goto err;
+	}
+	dev->aip = wg_allowedips_create(aip_defer, dev);
+	if (!dev->aip) {
+		ret = fail(err, errlen, -ENOMEM, "%s: %s", "allowed IPs");
+		goto err;
+	}
+	ret = setup_peers(dev, err, errlen);
+	if (ret)
+		goto err;
+	return 0;
+err:
+	wg_device_teardown(dev);
+	return ret;
+}
+
+void wg_device_teardown(struct wgdp *dev)
+{
+	struct rte_mbuf *m;
+	void *obj;
+
+	if (dev->peer_hash)
+		wg_peers_destroy(dev);
+	/* lcores are stopped: nothing reads any more, run what was deferred */
+	if (dev->dq) {
+		rte_rcu_qsbr_dq_delete(dev->dq);
+		dev->dq = NULL;
+	}
+	if (dev->aip)
+		wg_allowedips_destroy(dev->aip);
+	dev->aip = NULL;
+	wg_index_destroy(dev->index);
+	dev->index = NULL;
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		struct wg_worker *w = &dev->workers[i];
+
+		wg_batch_aead_destroy(w->aead);
+		w->aead = NULL;
+		rte_ring_free(w->requests);
+		w->requests = NULL;
+	}
+	if (dev->to_control) {
+		while (rte_ring_dequeue(dev->to_control, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dev->to_control);
+		dev->to_control = NULL;
+	}
+	if (dev->ctl_tx) {
+		while (rte_ring_dequeue(dev->ctl_tx, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dev->ctl_tx);
+		dev->ctl_tx = NULL;
+	}
+	if (dev->events) {
+		while (rte_ring_dequeue(dev->events, &obj) == 0)
+			;
+		rte_ring_free(dev->events);
+		dev->events = NULL;
+	}
+	rte_free(dev->qsbr);
+	dev->qsbr = NULL;
+	wg_control_teardown(dev);
+	wg_port_close(&dev->inside);
+	wg_port_close(&dev->outside);
+	rte_mempool_free(dev->pool);
+	dev->pool = NULL;
+	wg_ratelimiter_destroy(dev->ratelimiter);
+	dev->ratelimiter = NULL;
+	wg_cookie_checker_wipe(&dev->cookie_checker);
+	wg_noise_identity_wipe(&dev->identity);
+	wg_conf_free(&dev->conf);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A peer as the appliance holds it, and who may touch which part of it
+ * (docs/dataplane.md, "Ownership of a peer's state"):
+ *
+ * - keypairs, allowed-IP owner: written by the control thread (RCU publish),
+ *   read by workers;
+ * - endpoint: written under a seqlock (owning worker on roaming, control on
+ *   configuration), read lock-free by anyone;
+ * - activity and staged packets: written by the owning worker only;
+ * - everything under "control only": the control thread.
+ */
+#ifndef WG_PEER_H
+#define WG_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_seqlock.h>
+
+#include "control/cookie.h"
+#include "control/endpoint.h"
+#include "control/keypairs.h"
+#include "control/noise.h"
+#include "control/timers.h"
+#include "dataplane/allowedips.h"
+#include "dataplane/keypair.h"
+
+/* packets held while a handshake is under way (the kernel's MAX_STAGED_PACKETS) */
+#define WG_STAGED_MAX 128u
+
+struct wg_peer;
+
+/* what the index table points at for a data message: a keypair and its peer */
+struct wg_session {
+	struct wg_keypair kp;
+	struct wg_peer *peer;
+	bool confirm_posted; /* receiving worker: CONFIRMED event sent */
+} __rte_cache_aligned;
+
+/* written by the owning worker, read by the control thread and the API */
+struct wg_peer_activity {
+	uint64_t rx_bytes, tx_bytes;     /* UDP payload bytes of transport messages */
+	uint64_t rx_packets, tx_packets;
+	uint64_t last_rx_ns;             /* any authenticated packet received */
+	uint64_t last_rx_data_ns;        /* non-keepalive received */
+	uint64_t last_tx_ns;             /* any authenticated packet sent */
+	uint64_t last_tx_data_ns;        /* non-keepalive sent */
+};
+
+/* events a worker posts to the control thread about a peer */
+enum wg_peer_event {
+	WG_EV_NEED_HANDSHAKE = 1, /* no usable session: staged packets wait */
+	WG_EV_REKEY = 2,          /* session old or worn: start a new one */
+	WG_EV_CONFIRMED = 3,      /* data arrived on the pending next keypair */
+};
+
+/* requests the control thread posts to a peer's worker */
+enum wg_worker_request {
+	WG_REQ_FLUSH_STAGED = 1,  /* a session is up: send what waited */
+	WG_REQ_KEEPALIVE = 2,     /* send an empty data message */
+	WG_REQ_PURGE_STAGED = 3,  /* handshake gave up: drop what waited */
+};
+
+struct wg_peer {
+	/* ---- read by workers ---- */
+	struct wg_keypairs keypairs;
+	struct wg_allowedips_owner aip;
+	rte_seqlock_t ep_lock;
+	struct wg_endpoint endpoint;      /* family 0: unknown */
+	uint16_t worker;                  /* index of the owning worker */
+	uint16_t mtu;                     /* inner MTU for padding */
+	uint8_t handshake_wanted;         /* a NEED_HANDSHAKE/REKEY event is in flight */
+
+	/* ---- owning worker ---- */
+	struct wg_peer_activity act __rte_cache_aligned;
+	struct rte_mbuf *staged[WG_STAGED_MAX];
+	uint16_t staged_head, n_staged;
+
+	/* ---- control thread only ---- */
+	uint8_t public_key[WG_KEY_LEN] __rte_cache_aligned;
+	struct wg_noise_handshake hs;
+	uint32_t hs_index;                /* index of hs in the index table, when hs_indexed */
+	bool hs_indexed;
+	struct wg_cookie_maker cookie;
+	struct wg_timers timers;
+	uint16_t persistent_keepalive;    /* seconds */
+	struct wg_peer_activity seen;     /* activity already fed to the timers */
+	uint64_t handshake_rx_bytes, handshake_tx_bytes;
+	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */
+	struct wg_peer *hash_next;        /* public-key hash chain */
+	struct wg_peer *list_next;        /* all peers */
+	struct wg_peer **list_pprev;      /* O(1) unlink */
+};
+
+/* read the endpoint without locking (any thread) */
+static inline void wg_peer_get_endpoint(struct wg_peer *p, struct wg_endpoint *out)
+{
+	uint32_t sn;
+
+	do {
+		sn = rte_seqlock_read_begin(&p->ep_lock);
+		*out = p->endpoint;
+	} while (rte_seqlock_read_retry(&p->ep_lock, sn));
+}
+
+static inline void wg_peer_set_endpoint(struct wg_peer *p, const struct wg_endpoint *ep)
+{
+	rte_seqlock_write_lock(&p->ep_lock);
+	p->endpoint = *ep;
+	rte_seqlock_write_unlock(&p->ep_lock);
+}
+
+static inline struct wg_session *wg_session_of(struct wg_keypair *kp)
+{
+	return container_of(kp, struct wg_session, kp);
+}
+
+#endif

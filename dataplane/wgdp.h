@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The appliance: one struct that ties the ports, tables, rings, workers and
+ * control state together. Built by wg_device_setup() on the main thread before
+ * any lcore runs, torn down by wg_device_teardown() after they all stopped.
+ */
+#ifndef WG_WGDP_H
+#define WG_WGDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "conf/config.h"
+#include "control/cookie.h"
+#include "control/noise.h"
+#include "control/ratelimiter.h"
+#include "crypto/batch_aead.h"
+#include "dataplane/allowedips.h"
+#include "dataplane/counters.h"
+#include "dataplane/index.h"
+#include "dataplane/l3.h"
+#include "dataplane/neigh.h"
+#include "dataplane/peer.h"
+#include "dataplane/port.h"
+
+#define WG_MAX_WORKERS 64u
+
+struct wgdp;
+
+struct wg_worker {
+	struct wgdp *dev;
+	unsigned id;                  /* 0..n_workers-1 */
+	unsigned lcore_id;
+	uint16_t queue;               /* its RX and TX queue on both ports */
+	struct wg_batch_aead *aead;
+	struct rte_ring *requests;    /* control -> worker: tagged peer pointers */
+	uint16_t ip_id;
+	struct wg_lcore_counters cnt __rte_cache_aligned;
+};
+
+/* an element of the RCU defer queue: free obj with fn after a grace period */
+struct wg_deferred {
+	void (*fn)(struct wgdp *dev, void *obj);
+	void *obj;
+};
+
+struct wgdp {
+	struct wg_conf conf;
+
+	/* identity and handshake-side state (control thread) */
+	struct wg_noise_identity identity;
+	struct wg_cookie_checker cookie_checker;
+	struct wg_ratelimiter *ratelimiter;
+	uint16_t listen_port;               /* host order */
+
+	/* ports */
+	struct rte_mempool *pool;
+	struct wg_port outside, inside;
+	bool inside_is_tap;
+	struct rte_ether_addr inside_dst_mac; /* kernel TAP MAC or inside gateway */
+	struct rte_ether_addr inside_src_mac; /* what we answer ARP/ND with inside */
+	uint16_t control_queue;             /* control thread's TX queue on the outside */
+	struct rte_ring *ctl_tx;            /* or, when the port has too few queues, its
+					     * frames go out through worker 0 */
+	struct wg_l3_local outside_local;   /* our outside MAC, addresses, port */
+
+	/* next hops: the control thread owns the table and publishes snapshots */
+	struct wg_neigh_table *neigh;
+	struct wg_neigh_snapshot *neigh_snap; /* RCU-published, read by workers */
+
+	/* tables */
+	struct wg_index *index;
+	struct wg_allowedips *aip;
+	struct wg_peer *peers;              /* list of all peers */
+	struct wg_peer **peer_hash;         /* by public key */
+	uint32_t peer_hash_mask;
+	uint32_t n_peers;
+
+	/* RCU: workers report quiescent once per loop */
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_rcu_qsbr_dq *dq;
+
+	/* worker -> control */
+	struct rte_ring *to_control;        /* mbufs: handshake, ARP/ND, unresolved */
+	struct rte_ring *events;            /* tagged peer pointers (enum wg_peer_event) */
+
+	/* workers */
+	struct wg_worker workers[WG_MAX_WORKERS];
+	unsigned n_workers;
+
+	struct wg_lcore_counters control_cnt;
+	volatile int stop;
+};
+
+/* an immutable copy of the resolved next hops, for workers */
+struct wg_neigh_snapshot {
+	size_t n;
+	struct wg_neigh_snap_entry e[];
+};
+
+/* mbuf marks on the control ring (mbuf->hash.usr) */
+#define WG_MBUF_RECEIVED 0u /* a frame from the outside port, to classify */
+#define WG_MBUF_RESOLVE 1u  /* an outbound frame waiting for its next hop's MAC */
+
+/*
+ * The next hop towards dst (family AF_INET/AF_INET6): dst itself when it is
+ * inside our outside prefix, else the gateway of that family. false when
+ * there is none (no address or gateway of that family).
+ */
+bool wg_device_nexthop(const struct wgdp *dev, int family, const uint8_t *dst, uint8_t nh[16]);
+
+/* Build everything from dev->conf. 0 or -errno with a message in err; on error nothing is left. */
+int wg_device_setup(struct wgdp *dev, char *err, size_t errlen);
+/* Undo wg_device_setup: ports stopped, tables freed, every secret wiped. */
+void wg_device_teardown(struct wgdp *dev);
+/* Hand obj to fn after every worker passed a quiescent state. */
+void wg_device_defer(struct wgdp *dev, void (*fn)(struct wgdp *dev, void *obj), void *obj);
+
+/* monotonic time in ns (vDSO: no syscall); read once per burst */
+static inline uint64_t wg_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* tagged pointer helpers for the event and request rings */
+static inline void *wg_tag(struct wg_peer *p, unsigned code)
+{
+	return (void *)((uintptr_t)p | code);
+}
+
+static inline struct wg_peer *wg_untag(void *v, unsigned *code)
+{
+	*code = (unsigned)((uintptr_t)v & 7u);
+	return (struct wg_peer *)((uintptr_t)v & ~(uintptr_t)7u);
+}
+
+#endif
