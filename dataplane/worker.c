@@ -43,8 +43,7 @@ struct tx_item {
 	struct rte_mbuf *m;
 	struct wg_peer *peer;
 	struct wg_keypair *kp;
-	uint32_t plain_len;      /* padded plaintext */
-	bool data;               /* false: keepalive */
+	uint32_t inner_len;      /* the inner packet, before padding; 0 for a keepalive */
 };
 
 static void post_event(struct wg_worker *w, void *tagged)
@@ -310,7 +309,7 @@ static int prepare(struct wg_worker *w, struct wg_peer *p, struct rte_mbuf *m, u
 	hdr->header = (struct wg_msg_header){ .type = WG_MSG_DATA };
 	wg_le32_write(&hdr->key_idx, kp->remote_index);
 	wg_le64_write(&hdr->counter, counter);
-	*it = (struct tx_item){ .m = m, .peer = p, .kp = kp, .plain_len = padded, .data = inner_len != 0 };
+	*it = (struct tx_item){ .m = m, .peer = p, .kp = kp, .inner_len = inner_len };
 	*job = (struct wg_aead_job){
 		.key = kp->send_key,
 		.counter = counter,
@@ -388,10 +387,10 @@ static void encrypt_burst(struct wg_worker *w, struct tx_item *items, struct wg_
 		it->peer->act.tx_packets++;
 		it->peer->act.tx_bytes += len;
 		__atomic_store_n(&it->peer->act.last_tx_ns, now, __ATOMIC_RELAXED);
-		if (it->data) {
+		if (it->inner_len) {
 			__atomic_store_n(&it->peer->act.last_tx_data_ns, now, __ATOMIC_RELAXED);
 			w->cnt.tx_packets++;
-			w->cnt.tx_bytes += it->plain_len;
+			w->cnt.tx_bytes += it->inner_len; /* as rx: inner packets, without padding */
 		} else {
 			w->cnt.keepalives_tx++;
 		}
