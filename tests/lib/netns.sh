@@ -32,7 +32,27 @@
 #   netns_exec NS CMD...            ip netns exec NS CMD...
 #   netns_spawn NS CMD... &         run CMD in NS as this background job itself
 #   netns_track PID                 have cleanup kill PID
+#   netns_untrack PID               forget PID (it was stopped and reaped)
 #   netns_cleanup                   what the trap runs (idempotent)
+#
+# Building blocks for bigger networks (all veth ends get checksum offloads
+# off, so DPDK af_packet ports and tcpdump see finished frames):
+#   netns_offload_off NS IF         ethtool -K IF tx off rx off (best effort)
+#   netns_veth NS1 IF1 NS2 IF2      a veth pair between two namespaces, both up
+#   netns_bridge NS BR              a bridge BR in NS, up (a "switch" host)
+#   netns_bridge_port NS_SW BR NS IF
+#                                   a veth from NS (end IF) to the bridge BR in
+#                                   NS_SW (end p<n>-<IF> there, <= 15 chars)
+#   netns_addr NS IF ADDR/PREFIX... add addresses (IPv6 nodad)
+#   netns_wg_stop IF                stop the wireguard-go behind IF (started
+#                                   by netns_wg_start), wait, remove its socket
+#   netns_wg_client NS IF KEYNAME PEERPUB ENDPOINT ALLOWED ADDR/PREFIX...
+#                                   wireguard-go in NS with key KEYNAME (see
+#                                   netns_wg_genkey), one peer PEERPUB at
+#                                   ENDPOINT with allowed-ips ALLOWED, MTU 1420
+#   netns_wg_peer_reset NS IF PEERPUB ENDPOINT ALLOWED
+#                                   remove and re-add the peer: its session is
+#                                   forgotten, the next packet starts a handshake
 
 NETNS_ID=${NETNS_ID:-$$}
 NETNS_TMP=""
@@ -41,6 +61,8 @@ NETNS_PIDS=()
 NETNS_WGIFS=()
 NETNS_WGCOUNT=0
 NETNS_CLEANED=0
+NETNS_BRCOUNT=0
+declare -gA NETNS_WGPID=()
 
 netns_log() { printf 'netns: %s\n' "$*" >&2; }
 
@@ -112,6 +134,14 @@ netns_track() {
 	NETNS_PIDS+=("$1")
 }
 
+netns_untrack() {
+	local pid keep=()
+	for pid in "${NETNS_PIDS[@]}"; do
+		[ "$pid" = "$1" ] || keep+=("$pid")
+	done
+	NETNS_PIDS=("${keep[@]}")
+}
+
 netns_add() {
 	local ns="wgt-${NETNS_ID}-$1"
 	ip netns add "$ns"
@@ -181,6 +211,7 @@ netns_wg_start() {
 		netns_spawn "$ns" wireguard-go -f "$ifn" >"$NETNS_TMP/wireguard-go-$ifn.log" 2>&1 &
 	pid=$!
 	NETNS_PIDS+=("$pid")
+	NETNS_WGPID[$ifn]=$pid
 	for _ in $(seq 1 100); do
 		if [ -S "/var/run/wireguard/$ifn.sock" ] && ip netns exec "$ns" wg show "$ifn" >/dev/null 2>&1; then
 			return 0
@@ -206,4 +237,81 @@ netns_wg_up() {
 		esac
 	done
 	ip -n "$ns" link set "$ifn" up
+}
+
+netns_addr() {
+	local ns=$1 ifn=$2 a
+	shift 2
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$ns" addr add "$a" dev "$ifn" nodad ;;
+		*) ip -n "$ns" addr add "$a" dev "$ifn" ;;
+		esac
+	done
+}
+
+netns_offload_off() {
+	ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true
+}
+
+netns_veth() {
+	local ns1=$1 if1=$2 ns2=$3 if2=$4
+	ip link add name "$if1" netns "$ns1" type veth peer name "$if2" netns "$ns2"
+	ip -n "$ns1" link set "$if1" up
+	ip -n "$ns2" link set "$if2" up
+	netns_offload_off "$ns1" "$if1"
+	netns_offload_off "$ns2" "$if2"
+}
+
+netns_bridge() {
+	local ns=$1 br=$2
+	ip -n "$ns" link add name "$br" type bridge
+	# forward at once: no STP listening/learning delay on new ports
+	ip -n "$ns" link set "$br" type bridge stp_state 0 forward_delay 0 2>/dev/null || true
+	ip -n "$ns" link set "$br" up
+}
+
+netns_bridge_port() {
+	local sw=$1 br=$2 ns=$3 ifn=$4 port
+	NETNS_BRCOUNT=$((NETNS_BRCOUNT + 1))
+	port="p${NETNS_BRCOUNT}-${ifn}"
+	port=${port:0:15}
+	ip link add name "$ifn" netns "$ns" type veth peer name "$port" netns "$sw"
+	ip -n "$sw" link set "$port" master "$br"
+	ip -n "$sw" link set "$port" up
+	ip -n "$ns" link set "$ifn" up
+	netns_offload_off "$sw" "$port"
+	netns_offload_off "$ns" "$ifn"
+}
+
+netns_wg_stop() {
+	local ifn=$1 pid=${NETNS_WGPID[$1]:-}
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		netns_untrack "$pid"
+		unset "NETNS_WGPID[$ifn]"
+	fi
+	rm -f "/var/run/wireguard/$ifn.sock"
+}
+
+netns_wg_client() {
+	local ns=$1 ifn=$2 key=$3 peer=$4 endpoint=$5 allowed=$6
+	shift 6
+	netns_wg_start "$ns" "$ifn" || return 1
+	ip netns exec "$ns" wg set "$ifn" private-key "$NETNS_TMP/$key.key" \
+		peer "$peer" endpoint "$endpoint" allowed-ips "$allowed" || return 1
+	netns_addr "$ns" "$ifn" "$@"
+	ip -n "$ns" link set "$ifn" mtu 1420 up
+}
+
+netns_wg_peer_reset() {
+	local ns=$1 ifn=$2 peer=$3 endpoint=$4 allowed=$5
+	ip netns exec "$ns" wg set "$ifn" peer "$peer" remove
+	ip netns exec "$ns" wg set "$ifn" peer "$peer" endpoint "$endpoint" allowed-ips "$allowed"
 }
