@@ -66,6 +66,13 @@ static void test_add_lookup_unique(void)
 	}
 	CHECK(wrong == 0);
 	CHECK(dup == 0);
+	/* replacement keeps the index, changes object and kind */
+	CHECK(wg_index_replace(t, idx[2], &objs[3], WG_INDEX_KEYPAIR) == 0);
+	CHECK(wg_index_lookup(t, idx[2], WG_INDEX_KEYPAIR) == &objs[3]);
+	CHECK(wg_index_lookup(t, idx[2], WG_INDEX_HANDSHAKE) == NULL);
+	CHECK(wg_index_count(t) == N_OBJS);
+	CHECK(wg_index_replace(t, idx[0] ^ 0x5a5a5a5a, &objs[3], WG_INDEX_KEYPAIR) == -ENOENT ||
+	      wg_index_lookup(t, idx[0] ^ 0x5a5a5a5a, WG_INDEX_KEYPAIR) != NULL);
 	/* deletion */
 	CHECK(wg_index_del(t, idx[0]) == 0);
 	CHECK(wg_index_lookup(t, idx[0], WG_INDEX_HANDSHAKE) == NULL);
