@@ -17,8 +17,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for tool in wireguard-go wg iperf3; do
 	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP demo/once: $tool is not installed"
-		exit 0
+		echo "FAIL demo/once: $tool is not installed (scripts/setup.sh installs it)"
+		exit 1
 	fi
 done
 
