@@ -72,6 +72,8 @@ for i in "${CLIENTS[@]}"; do
 	PUB[$i]=$(netns_wg_genkey "c$i")
 done
 SRV_PUB=$(netns_wg_genkey server)
+PROBE_PUB=$(netns_wg_genkey probe)
+WGPROBE=${WGPROBE:-$HERE/../build/tools/wgprobe}
 TAP=$(wgdp_tap_name wgdp)
 ALLOWED=198.51.100.0/24,fd00:99::/64
 
@@ -431,6 +433,26 @@ case_baseline() {
 	DETAIL="wireguard-go <-> wireguard-go: up $up Mbit/s, down $down Mbit/s; wgdp: up ${WGDP_UP:-?} Mbit/s, down ${WGDP_DOWN:-?} Mbit/s"
 }
 
+# ICMP echo to wgdp's own outside addresses, answered by its control thread
+case_echo_outside() {
+	ping_ok "$C1" 192.0.2.1 && ping_ok "$C1" 2001:db8:1::1
+}
+
+# wgprobe as a monitoring check of the concentrator: handshake and 3 pings
+# to the inside through its own peer entry
+case_wgprobe() {
+	local out
+	if ! out=$(netns_exec "$C3" "$WGPROBE" --endpoint "192.0.2.1:$WGDP_PORT" --peer-public-key "$SRV_PUB" \
+		--private-key "$NETNS_TMP/probe.key" --address 198.51.100.50 --ping 198.51.100.1 \
+		--count 3 --timeout 5 --json); then
+		note "wgprobe failed: $out"
+		return 1
+	fi
+	python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ok"] and d["received"] == 3, d' <<<"$out" ||
+		return 1
+	DETAIL="handshake $(python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake_ms"])' <<<"$out") ms"
+}
+
 run() { # CASE-NAME FUNCTION
 	DETAIL=""
 	if "$2"; then
@@ -450,6 +472,7 @@ if case_counters; then pass counters "$CNT_DETAIL"; else fail counters "see abov
 
 # one instance for the rest: all three clients as peers
 conf_for "$NETNS_TMP/main.conf" "${CLIENTS[@]}"
+wgdp_conf_peer "$NETNS_TMP/main.conf" "$PROBE_PUB" "198.51.100.50/32"
 if ! wgdp_start main "$SRV" "$NETNS_TMP/main.conf"; then
 	fail start "wgdp did not start (see above)"
 	exit 1
@@ -459,6 +482,8 @@ run ping_ipv4 case_ping_ipv4
 run ping_ipv6 case_ping_ipv6
 run outer_ipv6 case_outer_ipv6
 run full_mtu case_full_mtu
+run echo_outside case_echo_outside
+run wgprobe case_wgprobe
 run iperf3_up case_iperf3_up
 run iperf3_down case_iperf3_down
 run three_clients case_three_clients
