@@ -45,16 +45,18 @@
  * transmit on the control queue, through the neighbour table
  */
 
-static void ctl_xmit(struct wgdp *dev, struct rte_mbuf *m)
+static void ctl_xmit(struct wg_side *side, struct rte_mbuf *m)
 {
-	if (dev->ctl_tx) {
-		if (rte_ring_enqueue(dev->ctl_tx, m)) {
+	struct wgdp *dev = side->dev;
+
+	if (side->ctl_tx) {
+		if (rte_ring_enqueue(side->ctl_tx, m)) {
 			CDROP(dev, RING_FULL);
 			rte_pktmbuf_free(m);
 		}
 		return;
 	}
-	if (rte_eth_tx_burst(dev->outside.port_id, dev->control_queue, &m, 1) != 1) {
+	if (rte_eth_tx_burst(side->port.port_id, side->control_queue, &m, 1) != 1) {
 		CDROP(dev, TX_FULL);
 		rte_pktmbuf_free(m);
 	}
@@ -70,13 +72,14 @@ static void neigh_send(void *ctx, void *pkt, const uint8_t mac[6])
 
 static void neigh_free(void *ctx, void *pkt)
 {
-	CDROP((struct wgdp *)ctx, NO_NEIGHBOUR);
+	CDROP(((struct wg_side *)ctx)->dev, NO_NEIGHBOUR);
 	rte_pktmbuf_free(pkt);
 }
 
 static void neigh_solicit(void *ctx, int family, const uint8_t *ip, const uint8_t *mac)
 {
-	struct wgdp *dev = ctx;
+	struct wg_side *side = ctx;
+	struct wgdp *dev = side->dev;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dev->pool);
 	uint8_t *buf;
 	ssize_t len;
@@ -87,42 +90,43 @@ static void neigh_solicit(void *ctx, int family, const uint8_t *ip, const uint8_
 	}
 	buf = rte_pktmbuf_mtod(m, uint8_t *);
 	if (family == AF_INET)
-		len = wg_l3_arp_request(buf, rte_pktmbuf_tailroom(m), &dev->outside_local, ip, mac);
+		len = wg_l3_arp_request(buf, rte_pktmbuf_tailroom(m), &side->local, ip, mac);
 	else
-		len = wg_l3_nd_solicit(buf, rte_pktmbuf_tailroom(m), &dev->outside_local, ip, mac);
+		len = wg_l3_nd_solicit(buf, rte_pktmbuf_tailroom(m), &side->local, ip, mac);
 	if (len <= 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
 	rte_pktmbuf_append(m, (uint16_t)len);
-	ctl_xmit(dev, m);
+	ctl_xmit(side, m);
 }
 
-/* send an outside frame whose IP destination is set and Ethernet destination is not */
-static void route(struct wgdp *dev, struct rte_mbuf *m, uint64_t now)
+/* send a frame whose IP destination is set and Ethernet destination is not */
+static void route(struct wg_side *side, struct rte_mbuf *m, uint64_t now)
 {
+	struct wgdp *dev = side->dev;
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	int family = frame[12] == 0x08 && frame[13] == 0x00 ? AF_INET : AF_INET6;
 	const uint8_t *dst = frame + 14 + (family == AF_INET ? 16 : 24);
 	uint8_t nh[16], mac[6];
 
-	if (!wg_device_nexthop(dev, family, dst, nh)) {
+	if (!wg_device_nexthop(side, family, dst, nh)) {
 		CDROP(dev, NO_NEIGHBOUR);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	switch (wg_neigh_resolve(dev->neigh, family, nh, now, mac, m)) {
+	switch (wg_neigh_resolve(side->neigh, family, nh, now, mac, m)) {
 	case WG_NEIGH_HIT:
-		neigh_send(dev, m, mac);
+		neigh_send(side, m, mac);
 		break;
 	case WG_NEIGH_HIT_SOLICIT:
-		neigh_send(dev, m, mac);
-		neigh_solicit(dev, family, nh, mac);
+		neigh_send(side, m, mac);
+		neigh_solicit(side, family, nh, mac);
 		break;
 	case WG_NEIGH_QUEUED:
 		break;
 	case WG_NEIGH_QUEUED_SOLICIT:
-		neigh_solicit(dev, family, nh, NULL);
+		neigh_solicit(side, family, nh, NULL);
 		break;
 	default:
 		CDROP(dev, NO_NEIGHBOUR);
@@ -151,14 +155,14 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 		return;
 	}
 	memcpy(frame + hl, msg, len);
-	memcpy(ep.src_mac, dev->outside_local.mac, 6);
+	memcpy(ep.src_mac, dev->out.local.mac, 6);
 	ep.dst = *to;
 	ep.src.family = to->family;
-	ep.src.port = dev->outside_local.port;
+	ep.src.port = dev->out.local.port;
 	if (to->family == AF_INET)
-		memcpy(ep.src.addr, dev->outside_local.ipv4, 4);
+		memcpy(ep.src.addr, dev->out.local.ipv4, 4);
 	else
-		memcpy(ep.src.addr, dev->outside_local.ipv6[0], 16);
+		memcpy(ep.src.addr, dev->out.local.ipv6[0], 16);
 	ep.ip_id = ip_id++;
 	if (wg_l3_encap(frame, hl + len, len, &ep) < 0) {
 		CDROP(dev, NO_ENDPOINT); /* no outside address of that family */
@@ -166,7 +170,7 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 		return;
 	}
 	dev->control_cnt.handshakes_tx++;
-	route(dev, m, now);
+	route(&dev->out, m, now);
 }
 
 static void request(struct wgdp *dev, struct wg_peer *p, unsigned code)
@@ -392,7 +396,7 @@ static void handshake_frame(struct wgdp *dev, const uint8_t *msg, size_t len, co
  * frames from the workers
  */
 
-static void reply_in_place(struct wgdp *dev, struct rte_mbuf *m, ssize_t len)
+static void reply_in_place(struct wg_side *side, struct rte_mbuf *m, ssize_t len)
 {
 	if (len <= 0) {
 		rte_pktmbuf_free(m);
@@ -400,41 +404,46 @@ static void reply_in_place(struct wgdp *dev, struct rte_mbuf *m, ssize_t len)
 	}
 	rte_pktmbuf_data_len(m) = (uint16_t)len;
 	rte_pktmbuf_pkt_len(m) = (uint32_t)len;
-	ctl_xmit(dev, m);
+	ctl_xmit(side, m);
 }
 
+/* a frame a worker handed over: by its mark, from or for which side */
 static void frame(struct wgdp *dev, struct rte_mbuf *m, uint64_t now)
 {
+	uint32_t mark = m->hash.usr;
+	struct wg_side *side = mark == WG_MBUF_IN_RECEIVED || mark == WG_MBUF_IN_RESOLVE ? &dev->in : &dev->out;
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	size_t len = rte_pktmbuf_data_len(m), cap = len + rte_pktmbuf_tailroom(m);
-	const struct wg_l3_local *local = &dev->outside_local;
+	const struct wg_l3_local *local = &side->local;
 	struct wg_l3_result res;
 
-	if (m->hash.usr == WG_MBUF_RESOLVE) {
-		route(dev, m, now);
+	if (mark == WG_MBUF_RESOLVE || mark == WG_MBUF_IN_RESOLVE) {
+		route(side, m, now);
 		return;
 	}
 	switch (wg_l3_classify(local, f, len, &res)) {
 	case WG_L3_WIREGUARD:
-		handshake_frame(dev, f + res.payload_off, res.payload_len, &res.src, now);
+		if (side == &dev->out)
+			handshake_frame(dev, f + res.payload_off, res.payload_len, &res.src, now);
 		break;
 	case WG_L3_ARP_REQUEST:
-		wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+		wg_neigh_learn(side->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
 		dev->control_cnt.arp_nd_replies++;
-		reply_in_place(dev, m, wg_l3_arp_reply(f, cap, f, len, &res, local));
+		reply_in_place(side, m, wg_l3_arp_reply(f, cap, f, len, &res, local));
 		return;
 	case WG_L3_ND_SOLICIT:
 		if (res.learn.family)
-			wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+			wg_neigh_learn(side->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how,
+				       now);
 		dev->control_cnt.arp_nd_replies++;
-		reply_in_place(dev, m, wg_l3_nd_advert(f, cap, f, len, &res, local));
+		reply_in_place(side, m, wg_l3_nd_advert(f, cap, f, len, &res, local));
 		return;
 	case WG_L3_NEIGH_LEARN:
-		wg_neigh_learn(dev->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
+		wg_neigh_learn(side->neigh, res.learn.family, res.learn.ip, res.learn.mac, res.learn.how, now);
 		break;
 	case WG_L3_ECHO_REQUEST:
 		dev->control_cnt.echo_replies++;
-		reply_in_place(dev, m, wg_l3_echo_reply(f, cap, f, len, &res, local));
+		reply_in_place(side, m, wg_l3_echo_reply(f, cap, f, len, &res, local));
 		return;
 	default:
 		dev->control_cnt.l3_drops[res.drop < WG_L3_DROP_MAX ? res.drop : 0]++;
@@ -550,12 +559,15 @@ static void free_snapshot(struct wgdp *dev, void *obj)
 	rte_free(obj);
 }
 
-static void publish_neighbours(struct wgdp *dev)
+static void publish_neighbours(struct wg_side *side)
 {
 	static struct wg_neigh_snap_entry buf[SNAP_MAX];
-	struct wg_neigh_snapshot *old = dev->neigh_snap, *snap;
-	ssize_t n = wg_neigh_export(dev->neigh, buf, SNAP_MAX);
+	struct wg_neigh_snapshot *old = side->snap, *snap;
+	ssize_t n;
 
+	if (!side->neigh)
+		return;
+	n = wg_neigh_export(side->neigh, buf, SNAP_MAX);
 	if (n < 0)
 		return;
 	if (old && old->n == (size_t)n && !memcmp(old->e, buf, (size_t)n * sizeof(buf[0])))
@@ -565,34 +577,45 @@ static void publish_neighbours(struct wgdp *dev)
 		return;
 	snap->n = (size_t)n;
 	memcpy(snap->e, buf, (size_t)n * sizeof(buf[0]));
-	__atomic_store_n(&dev->neigh_snap, snap, __ATOMIC_RELEASE);
+	__atomic_store_n(&side->snap, snap, __ATOMIC_RELEASE);
 	if (old)
-		wg_device_defer(dev, free_snapshot, old);
+		wg_device_defer(side->dev, free_snapshot, old);
 }
 
 /* ---------------------------------------------------------------------------
  * set-up and the loop
  */
 
-int wg_control_setup(struct wgdp *dev)
+static int side_setup(struct wg_side *side)
 {
 	struct wg_neigh_callbacks cb = {
-		.ctx = dev,
+		.ctx = side,
 		.send = neigh_send,
 		.free = neigh_free,
 		.solicit = neigh_solicit,
 	};
 
-	return wg_neigh_create(&dev->neigh, NEIGH_CAPACITY, WG_NEIGH_QUEUE_LEN_DEFAULT, &cb, NULL);
+	return wg_neigh_create(&side->neigh, NEIGH_CAPACITY, WG_NEIGH_QUEUE_LEN_DEFAULT, &cb, NULL);
+}
+
+int wg_control_setup(struct wgdp *dev)
+{
+	int ret = side_setup(&dev->out);
+
+	if (ret || dev->inside_is_tap)
+		return ret;
+	return side_setup(&dev->in);
 }
 
 void wg_control_teardown(struct wgdp *dev)
 {
-	if (dev->neigh)
-		wg_neigh_destroy(dev->neigh);
-	dev->neigh = NULL;
-	rte_free(dev->neigh_snap);
-	dev->neigh_snap = NULL;
+	for (struct wg_side *side = &dev->out; side; side = side == &dev->out ? &dev->in : NULL) {
+		if (side->neigh)
+			wg_neigh_destroy(side->neigh);
+		side->neigh = NULL;
+		rte_free(side->snap);
+		side->snap = NULL;
+	}
 }
 
 void wg_control_print_layout(const struct wgdp *dev, FILE *f)
@@ -600,16 +623,16 @@ void wg_control_print_layout(const struct wgdp *dev, FILE *f)
 	char key[64] = "(none)";
 
 	fprintf(f, "wgdp: outside port %u %s (%s) socket %d, %u rx / %u tx queues, listen port %u\n",
-		dev->outside.port_id, dev->outside.name, dev->outside.driver, dev->outside.socket_id,
-		dev->outside.n_rxq, dev->outside.n_txq, dev->listen_port);
-	fprintf(f, "wgdp: inside port %u %s (%s) socket %d%s%s\n", dev->inside.port_id, dev->inside.name,
-		dev->inside.driver, dev->inside.socket_id, dev->inside_is_tap ? ", kernel interface " : "",
+		dev->out.port.port_id, dev->out.port.name, dev->out.port.driver, dev->out.port.socket_id,
+		dev->out.port.n_rxq, dev->out.port.n_txq, dev->listen_port);
+	fprintf(f, "wgdp: inside port %u %s (%s) socket %d%s%s\n", dev->in.port.port_id, dev->in.port.name,
+		dev->in.port.driver, dev->in.port.socket_id, dev->inside_is_tap ? ", kernel interface " : "",
 		dev->inside_is_tap ? dev->conf.appliance.inside_interface : "");
 	for (unsigned i = 0; i < dev->n_workers; i++)
 		fprintf(f, "wgdp: worker %u on lcore %u (socket %u), queue %u\n", i, dev->workers[i].lcore_id,
 			rte_lcore_to_socket_id(dev->workers[i].lcore_id), dev->workers[i].queue);
 	fprintf(f, "wgdp: control on lcore %u, transmits %s %u; batch AEAD %s\n", rte_lcore_id(),
-		dev->ctl_tx ? "through worker" : "on tx queue", dev->ctl_tx ? 0 : dev->control_queue, dev->n_workers ? wg_batch_aead_arch(dev->workers[0].aead) : "-");
+		dev->out.ctl_tx ? "through worker" : "on tx queue", dev->out.ctl_tx ? 0 : dev->out.control_queue, dev->n_workers ? wg_batch_aead_arch(dev->workers[0].aead) : "-");
 	if (dev->identity.has_identity)
 		wg_key_to_base64(key, dev->identity.public_key);
 	fprintf(f, "wgdp: public key %s, %u peer(s)\n", key, dev->n_peers);
@@ -662,8 +685,10 @@ void wg_control_run(struct wgdp *dev)
 		for (unsigned i = 0; i < n; i++)
 			frame(dev, m[i], now);
 		work += n;
-		if (n)
-			publish_neighbours(dev); /* ARP/ND replies may have resolved next hops */
+		if (n) { /* ARP/ND replies may have resolved next hops */
+			publish_neighbours(&dev->out);
+			publish_neighbours(&dev->in);
+		}
 		/* drain completely before reclaiming: see the file comment */
 		while ((n = rte_ring_dequeue_burst(dev->events, ev, BURST, NULL)) > 0) {
 			for (unsigned i = 0; i < n; i++)
@@ -672,9 +697,12 @@ void wg_control_run(struct wgdp *dev)
 		}
 		if (now >= next_tick) {
 			tick_peers(dev, now);
-			wg_neigh_tick(dev->neigh, now);
+			wg_neigh_tick(dev->out.neigh, now);
+			if (dev->in.neigh)
+				wg_neigh_tick(dev->in.neigh, now);
 			wg_ratelimiter_gc(dev->ratelimiter, now);
-			publish_neighbours(dev);
+			publish_neighbours(&dev->out);
+			publish_neighbours(&dev->in);
 			next_tick = now + TICK_NS;
 		}
 		rte_rcu_qsbr_dq_reclaim(dev->dq, 1024, NULL, NULL, NULL);

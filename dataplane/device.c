@@ -137,17 +137,17 @@ static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
 	char tapargs[WG_CONF_DEVARGS_MAX + 32];
 	int ret;
 
-	dev->control_queue = (uint16_t)dev->n_workers;
-	ret = wg_port_open(&dev->outside, &out);
+	dev->out.control_queue = (uint16_t)dev->n_workers;
+	ret = wg_port_open(&dev->out.port, &out);
 	if (ret == -ENOTSUP) {
 		/* e.g. net_af_packet without qpairs=: one queue per worker only;
 		 * the control thread then transmits through worker 0 */
 		out.n_txq = (uint16_t)dev->n_workers;
-		ret = wg_port_open(&dev->outside, &out);
+		ret = wg_port_open(&dev->out.port, &out);
 		if (!ret) {
-			dev->ctl_tx = rte_ring_create("wgdp_ctl_tx", 1024, dev->outside.socket_id,
+			dev->out.ctl_tx = rte_ring_create("wgdp_ctl_tx", 1024, dev->out.port.socket_id,
 						      RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (!dev->ctl_tx)
+			if (!dev->out.ctl_tx)
 				ret = -rte_errno;
 		}
 	}
@@ -162,10 +162,23 @@ static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
 		in.devargs = a->inside_device;
 		in.mtu = dev->conf.inside.mtu;
 	}
-	ret = wg_port_open(&dev->inside, &in);
+	if (!dev->inside_is_tap)
+		in.n_txq++; /* the control thread answers ARP/ND there */
+	dev->in.control_queue = (uint16_t)dev->n_workers;
+	ret = wg_port_open(&dev->in.port, &in);
+	if (ret == -ENOTSUP && !dev->inside_is_tap) {
+		in.n_txq--;
+		ret = wg_port_open(&dev->in.port, &in);
+		if (!ret) {
+			dev->in.ctl_tx = rte_ring_create("wgdp_ctl_tx_in", 1024, dev->in.port.socket_id,
+							 RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!dev->in.ctl_tx)
+				ret = -rte_errno;
+		}
+	}
 	if (ret)
 		return fail(err, errlen, ret, "inside device `%s': %s", in.devargs);
-	dev->inside_src_mac = dev->inside.mac;
+	dev->inside_src_mac = dev->in.port.mac;
 	return 0;
 }
 
@@ -196,11 +209,10 @@ static int setup_tap(struct wgdp *dev, char *err, size_t errlen)
 	return 0;
 }
 
-bool wg_device_nexthop(const struct wgdp *dev, int family, const uint8_t *dst, uint8_t nh[16])
+bool wg_device_nexthop(const struct wg_side *side, int family, const uint8_t *dst, uint8_t nh[16])
 {
-	const struct wg_conf_appliance *a = &dev->conf.appliance;
-	const struct wg_conf_prefix *own = family == AF_INET ? &a->outside_addr4 : &a->outside_addr6;
-	const struct wg_conf_prefix *gw = family == AF_INET ? &a->outside_gw4 : &a->outside_gw6;
+	const struct wg_conf_prefix *own = family == AF_INET ? &side->own4 : &side->own6;
+	const struct wg_conf_prefix *gw = family == AF_INET ? &side->gw4 : &side->gw6;
 	unsigned alen = family == AF_INET ? 4 : 16, bits = own->cidr, i;
 	bool onlink = own->family != 0;
 
@@ -223,19 +235,20 @@ bool wg_device_nexthop(const struct wgdp *dev, int family, const uint8_t *dst, u
 	return true;
 }
 
-static void setup_local(struct wgdp *dev)
+/* our MAC and addresses on a side; port: our UDP port there (network order), 0 inside */
+static void setup_local(struct wgdp *dev, struct wg_side *side, uint16_t port)
 {
-	const struct wg_conf_appliance *a = &dev->conf.appliance;
-	struct wg_l3_local *l = &dev->outside_local;
+	struct wg_l3_local *l = &side->local;
 
+	side->dev = dev;
 	memset(l, 0, sizeof(*l));
-	memcpy(l->mac, dev->outside.mac.addr_bytes, 6);
-	if (a->outside_addr4.family) {
+	memcpy(l->mac, side->port.mac.addr_bytes, 6);
+	if (side->own4.family) {
 		l->has_ipv4 = true;
-		memcpy(l->ipv4, a->outside_addr4.addr, 4);
+		memcpy(l->ipv4, side->own4.addr, 4);
 	}
-	if (a->outside_addr6.family) {
-		memcpy(l->ipv6[l->n_ipv6++], a->outside_addr6.addr, 16);
+	if (side->own6.family) {
+		memcpy(l->ipv6[l->n_ipv6++], side->own6.addr, 16);
 		/* link-local fe80::/64 from the MAC (EUI-64), for ND with routers */
 		uint8_t *ll = l->ipv6[l->n_ipv6++];
 		ll[0] = 0xfe;
@@ -249,7 +262,31 @@ static void setup_local(struct wgdp *dev)
 		ll[14] = l->mac[4];
 		ll[15] = l->mac[5];
 	}
-	l->port = rte_cpu_to_be_16(dev->listen_port);
+	l->port = port;
+}
+
+static void setup_sides(struct wgdp *dev)
+{
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
+	const struct wg_conf_prefixes *in = &dev->conf.inside.addresses;
+
+	dev->out.own4 = a->outside_addr4;
+	dev->out.own6 = a->outside_addr6;
+	dev->out.gw4 = a->outside_gw4;
+	dev->out.gw6 = a->outside_gw6;
+	setup_local(dev, &dev->out, rte_cpu_to_be_16(dev->listen_port));
+	if (dev->inside_is_tap)
+		return;
+	/* a DPDK inside port: wg-quick's Address is ours on the inside network */
+	for (size_t i = 0; i < in->n; i++) {
+		struct wg_conf_prefix *own = in->v[i].family == AF_INET ? &dev->in.own4 : &dev->in.own6;
+
+		if (!own->family)
+			*own = in->v[i];
+	}
+	dev->in.gw4 = a->inside_gw4;
+	dev->in.gw6 = a->inside_gw6;
+	setup_local(dev, &dev->in, 0);
 }
 
 static int setup_rcu(struct wgdp *dev)
@@ -281,13 +318,13 @@ static int setup_rings(struct wgdp *dev)
 	unsigned i;
 
 	dev->to_control = rte_ring_create("wgdp_to_control", dev->conf.appliance.handshake_queue,
-					  dev->outside.socket_id, RING_F_SC_DEQ);
-	dev->events = rte_ring_create("wgdp_events", EVENT_RING_SIZE, dev->outside.socket_id, RING_F_SC_DEQ);
+					  dev->out.port.socket_id, RING_F_SC_DEQ);
+	dev->events = rte_ring_create("wgdp_events", EVENT_RING_SIZE, dev->out.port.socket_id, RING_F_SC_DEQ);
 	if (!dev->to_control || !dev->events)
 		return -rte_errno;
 	for (i = 0; i < dev->n_workers; i++) {
 		snprintf(name, sizeof(name), "wgdp_req%u", i);
-		dev->workers[i].requests = rte_ring_create(name, REQUEST_RING_SIZE, dev->outside.socket_id,
+		dev->workers[i].requests = rte_ring_create(name, REQUEST_RING_SIZE, dev->out.port.socket_id,
 							   RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!dev->workers[i].requests)
 			return -rte_errno;
@@ -356,7 +393,7 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		if (ret)
 			goto err;
 	}
-	setup_local(dev);
+	setup_sides(dev);
 	ret = wg_control_setup(dev);
 	if (ret) {
 		fail(err, errlen, ret, "%s: %s", "neighbour table");
@@ -378,7 +415,7 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		goto err;
 	}
 	ret = wg_index_create(&dev->index, "wgdp_index", 4 * (uint32_t)dev->conf.device.n_peers + 4096,
-			      dev->outside.socket_id, dev->qsbr);
+			      dev->out.port.socket_id, dev->qsbr);
 	if (ret) {
 		fail(err, errlen, ret, "%s: %s", "index table");
 		goto err;
@@ -428,11 +465,13 @@ void wg_device_teardown(struct wgdp *dev)
 		rte_ring_free(dev->to_control);
 		dev->to_control = NULL;
 	}
-	if (dev->ctl_tx) {
-		while (rte_ring_dequeue(dev->ctl_tx, (void **)&m) == 0)
+	for (struct wg_side *side = &dev->out; side; side = side == &dev->out ? &dev->in : NULL) {
+		if (!side->ctl_tx)
+			continue;
+		while (rte_ring_dequeue(side->ctl_tx, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
-		rte_ring_free(dev->ctl_tx);
-		dev->ctl_tx = NULL;
+		rte_ring_free(side->ctl_tx);
+		side->ctl_tx = NULL;
 	}
 	if (dev->events) {
 		while (rte_ring_dequeue(dev->events, &obj) == 0)
@@ -443,8 +482,8 @@ void wg_device_teardown(struct wgdp *dev)
 	rte_free(dev->qsbr);
 	dev->qsbr = NULL;
 	wg_control_teardown(dev);
-	wg_port_close(&dev->inside);
-	wg_port_close(&dev->outside);
+	wg_port_close(&dev->in.port);
+	wg_port_close(&dev->out.port);
 	rte_mempool_free(dev->pool);
 	dev->pool = NULL;
 	wg_ratelimiter_destroy(dev->ratelimiter);

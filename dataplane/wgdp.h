@@ -44,6 +44,31 @@ struct wg_worker {
 	struct wg_lcore_counters cnt __rte_cache_aligned;
 };
 
+/* an immutable copy of the resolved next hops, for workers */
+struct wg_neigh_snapshot {
+	size_t n;
+	struct wg_neigh_snap_entry e[];
+};
+
+/*
+ * One port and what we are on its link: our MAC and addresses, the
+ * neighbour table the control thread keeps for it (and publishes to the
+ * workers), and how the control thread transmits there. The outside always;
+ * the inside when it is a DPDK port rather than a TAP interface.
+ */
+struct wg_side {
+	struct wgdp *dev;
+	struct wg_port port;
+	struct wg_l3_local local;
+	struct wg_conf_prefix own4, own6;      /* our addresses with their prefixes */
+	struct wg_conf_prefix gw4, gw6;        /* gateways; family 0 = none */
+	struct wg_neigh_table *neigh;
+	struct wg_neigh_snapshot *snap;        /* RCU-published, read by workers */
+	uint16_t control_queue;                /* control thread's TX queue */
+	struct rte_ring *ctl_tx;               /* or, with too few queues, via worker 0 */
+	uint16_t ip_id;
+};
+
 /* an element of the RCU defer queue: free obj with fn after a grace period */
 struct wg_deferred {
 	void (*fn)(struct wgdp *dev, void *obj);
@@ -61,18 +86,10 @@ struct wgdp {
 
 	/* ports */
 	struct rte_mempool *pool;
-	struct wg_port outside, inside;
+	struct wg_side out, in;
 	bool inside_is_tap;
-	struct rte_ether_addr inside_dst_mac; /* kernel TAP MAC or inside gateway */
-	struct rte_ether_addr inside_src_mac; /* what we answer ARP/ND with inside */
-	uint16_t control_queue;             /* control thread's TX queue on the outside */
-	struct rte_ring *ctl_tx;            /* or, when the port has too few queues, its
-					     * frames go out through worker 0 */
-	struct wg_l3_local outside_local;   /* our outside MAC, addresses, port */
-
-	/* next hops: the control thread owns the table and publishes snapshots */
-	struct wg_neigh_table *neigh;
-	struct wg_neigh_snapshot *neigh_snap; /* RCU-published, read by workers */
+	struct rte_ether_addr inside_dst_mac; /* TAP: the kernel interface's MAC */
+	struct rte_ether_addr inside_src_mac; /* TAP: what we answer ARP/ND with */
 
 	/* tables */
 	struct wg_index *index;
@@ -98,22 +115,18 @@ struct wgdp {
 	volatile int stop;
 };
 
-/* an immutable copy of the resolved next hops, for workers */
-struct wg_neigh_snapshot {
-	size_t n;
-	struct wg_neigh_snap_entry e[];
-};
-
 /* mbuf marks on the control ring (mbuf->hash.usr) */
-#define WG_MBUF_RECEIVED 0u /* a frame from the outside port, to classify */
-#define WG_MBUF_RESOLVE 1u  /* an outbound frame waiting for its next hop's MAC */
+#define WG_MBUF_RECEIVED 0u    /* a frame from the outside port, to classify */
+#define WG_MBUF_RESOLVE 1u     /* an outside frame waiting for its next hop's MAC */
+#define WG_MBUF_IN_RECEIVED 2u /* ARP/ND/echo from the inside port (not TAP) */
+#define WG_MBUF_IN_RESOLVE 3u  /* an inside frame waiting for its next hop's MAC */
 
 /*
- * The next hop towards dst (family AF_INET/AF_INET6): dst itself when it is
- * inside our outside prefix, else the gateway of that family. false when
+ * The next hop towards dst (family AF_INET/AF_INET6) on a side: dst itself
+ * when it is inside our prefix there, else that side's gateway. false when
  * there is none (no address or gateway of that family).
  */
-bool wg_device_nexthop(const struct wgdp *dev, int family, const uint8_t *dst, uint8_t nh[16]);
+bool wg_device_nexthop(const struct wg_side *side, int family, const uint8_t *dst, uint8_t nh[16]);
 
 /* Build everything from dev->conf. 0 or -errno with a message in err; on error nothing is left. */
 int wg_device_setup(struct wgdp *dev, char *err, size_t errlen);

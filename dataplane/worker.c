@@ -141,11 +141,32 @@ static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struc
 		DROP(w, MALFORMED);
 		return false;
 	}
-	memcpy(eth->dst, dev->inside_dst_mac.addr_bytes, 6);
-	memcpy(eth->src, dev->inside_src_mac.addr_bytes, 6);
 	eth->type = rte_cpu_to_be_16(inner.family == AF_INET ? WG_ETHERTYPE_IPV4 : WG_ETHERTYPE_IPV6);
 	w->cnt.rx_packets++;
 	w->cnt.rx_bytes += inner.len;
+	if (dev->inside_is_tap) {
+		memcpy(eth->dst, dev->inside_dst_mac.addr_bytes, 6);
+		memcpy(eth->src, dev->inside_src_mac.addr_bytes, 6);
+	} else {
+		/* a DPDK inside port: the next hop's MAC, resolved by the control thread */
+		const struct wg_neigh_snapshot *snap = __atomic_load_n(&dev->in.snap, __ATOMIC_ACQUIRE);
+		const struct wg_neigh_snap_entry *ne = NULL;
+		uint8_t nh[16];
+
+		if (!wg_device_nexthop(&dev->in, inner.family, inner.dst, nh)) {
+			DROP(w, NO_NEIGHBOUR);
+			return false;
+		}
+		if (snap)
+			ne = wg_neigh_snap_lookup(snap->e, snap->n, inner.family, nh);
+		memcpy(eth->src, dev->in.port.mac.addr_bytes, 6);
+		memset(eth->dst, 0, 6);
+		if (!ne || (ne->flags & WG_NEIGH_SNAP_STALE)) {
+			to_control(w, m, WG_MBUF_IN_RESOLVE);
+			return true; /* consumed */
+		}
+		memcpy(eth->dst, ne->mac, 6);
+	}
 	out[(*n_out)++] = m;
 	return true;
 }
@@ -204,7 +225,7 @@ static void decrypt_burst(struct wg_worker *w, struct rx_item *items, unsigned n
 			rte_pktmbuf_free(items[i].m);
 		}
 	}
-	send_burst(w, dev->inside.port_id, out, n_out);
+	send_burst(w, dev->in.port.port_id, out, n_out);
 }
 
 static void outside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
@@ -223,7 +244,7 @@ static void outside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t 
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		switch (wg_l3_classify(&dev->outside_local, frame, rte_pktmbuf_data_len(m), &res)) {
+		switch (wg_l3_classify(&dev->out.local, frame, rte_pktmbuf_data_len(m), &res)) {
 		case WG_L3_WIREGUARD: {
 			uint8_t *msg = frame + res.payload_off;
 
@@ -339,15 +360,15 @@ static bool encapsulate(struct wg_worker *w, struct tx_item *it, const struct wg
 		return false;
 	}
 	ep.src.family = ep.dst.family;
-	ep.src.port = dev->outside_local.port;
+	ep.src.port = dev->out.local.port;
 	if (ep.dst.family == AF_INET)
-		memcpy(ep.src.addr, dev->outside_local.ipv4, 4);
+		memcpy(ep.src.addr, dev->out.local.ipv4, 4);
 	else
-		memcpy(ep.src.addr, dev->outside_local.ipv6[0], 16);
-	memcpy(ep.src_mac, dev->outside_local.mac, 6);
+		memcpy(ep.src.addr, dev->out.local.ipv6[0], 16);
+	memcpy(ep.src_mac, dev->out.local.mac, 6);
 	ep.ip_id = w->ip_id++;
 	frame = (uint8_t *)rte_pktmbuf_prepend(it->m, (uint16_t)hl);
-	if (!frame || !wg_device_nexthop(dev, ep.dst.family, ep.dst.addr, nh)) {
+	if (!frame || !wg_device_nexthop(&dev->out, ep.dst.family, ep.dst.addr, nh)) {
 		DROP(w, NO_ENDPOINT);
 		return false;
 	}
@@ -371,7 +392,7 @@ static void encrypt_burst(struct wg_worker *w, struct tx_item *items, struct wg_
 			  uint64_t now)
 {
 	struct wgdp *dev = w->dev;
-	const struct wg_neigh_snapshot *snap = __atomic_load_n(&dev->neigh_snap, __ATOMIC_ACQUIRE);
+	const struct wg_neigh_snapshot *snap = __atomic_load_n(&dev->out.snap, __ATOMIC_ACQUIRE);
 	struct rte_mbuf *out[BURST];
 	uint16_t n_out = 0;
 
@@ -397,7 +418,7 @@ static void encrypt_burst(struct wg_worker *w, struct tx_item *items, struct wg_
 		if (it->m)
 			out[n_out++] = it->m;
 	}
-	send_burst(w, dev->outside.port_id, out, n_out);
+	send_burst(w, dev->out.port.port_id, out, n_out);
 }
 
 /* proxy ARP / ND on the inside: we are the router for every tunnel address */
@@ -435,8 +456,47 @@ static bool inside_neighbour(struct wg_worker *w, struct rte_mbuf *m, uint8_t *f
 		return false;
 	rte_pktmbuf_data_len(m) = (uint16_t)r;
 	rte_pktmbuf_pkt_len(m) = (uint32_t)r;
-	send_burst(w, dev->inside.port_id, &m, 1);
+	send_burst(w, dev->in.port.port_id, &m, 1);
 	return true;
+}
+
+/*
+ * A DPDK inside port: we are a host on that network. ARP, neighbour
+ * discovery and anything addressed to our own inside addresses go to the
+ * control thread; frames for another MAC are dropped. true when m was taken.
+ */
+static bool inside_port_local(struct wg_worker *w, struct rte_mbuf *m, const uint8_t *frame, uint16_t len)
+{
+	struct wgdp *dev = w->dev;
+	const struct wg_eth_hdr *eth = (const void *)frame;
+	const struct wg_l3_local *l = &dev->in.local;
+	bool to_us = false;
+
+	if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_ARP)) {
+		to_us = true;
+	} else if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_IPV4)) {
+		to_us = len >= 14 + 20 && l->has_ipv4 && memcmp(frame + 14 + 16, l->ipv4, 4) == 0;
+	} else if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_IPV6)) {
+		if (len >= 14 + 40 + 1 && frame[14 + 6] == WG_IPPROTO_ICMPV6 &&
+		    (frame[14 + 40] == WG_ICMP6_ND_SOLICIT || frame[14 + 40] == WG_ICMP6_ND_ADVERT))
+			to_us = true;
+		for (unsigned i = 0; !to_us && i < l->n_ipv6 && len >= 14 + 40; i++)
+			to_us = memcmp(frame + 14 + 24, l->ipv6[i], 16) == 0;
+	} else {
+		DROP(w, INSIDE_UNSUPPORTED);
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	if (to_us) {
+		to_control(w, m, WG_MBUF_IN_RECEIVED);
+		return true;
+	}
+	if (!(eth->dst[0] & 1) && memcmp(eth->dst, l->mac, 6)) {
+		DROP(w, INSIDE_UNSUPPORTED); /* unicast to someone else */
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	return false;
 }
 
 static void inside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
@@ -461,16 +521,19 @@ static void inside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (eth->type != rte_cpu_to_be_16(WG_ETHERTYPE_IPV4) &&
-		    eth->type != rte_cpu_to_be_16(WG_ETHERTYPE_IPV6)) {
+		if (!dev->inside_is_tap) {
+			if (inside_port_local(w, m, frame, len))
+				continue;
+		} else if (eth->type != rte_cpu_to_be_16(WG_ETHERTYPE_IPV4) &&
+			   eth->type != rte_cpu_to_be_16(WG_ETHERTYPE_IPV6)) {
 			if (!inside_neighbour(w, m, frame, len)) {
 				DROP(w, INSIDE_UNSUPPORTED);
 				rte_pktmbuf_free(m);
 			}
 			continue;
-		}
-		if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_IPV6) && inside_neighbour(w, m, frame, len))
+		} else if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_IPV6) && inside_neighbour(w, m, frame, len)) {
 			continue;
+		}
 		if (wg_l3_inner_parse(frame + sizeof(*eth), len - sizeof(*eth), &inner)) {
 			DROP(w, INSIDE_UNSUPPORTED);
 			rte_pktmbuf_free(m);
@@ -607,18 +670,27 @@ int wg_worker_main(void *arg)
 		uint16_t n_out, n_in;
 		unsigned n_req;
 
-		n_out = rte_eth_rx_burst(dev->outside.port_id, w->queue, pkts, BURST);
+		n_out = rte_eth_rx_burst(dev->out.port.port_id, w->queue, pkts, BURST);
 		if (n_out)
 			outside_burst(w, pkts, n_out, now);
-		n_in = rte_eth_rx_burst(dev->inside.port_id, w->queue, pkts, BURST);
+		n_in = rte_eth_rx_burst(dev->in.port.port_id, w->queue, pkts, BURST);
 		if (n_in)
 			inside_burst(w, pkts, n_in, now);
 		n_req = requests(w, now);
-		if (dev->ctl_tx && w->id == 0) {
-			unsigned n_ctl = rte_ring_dequeue_burst(dev->ctl_tx, (void **)pkts, BURST, NULL);
+		if (w->id == 0) {
+			/* the control thread's frames, when a port has no queue for it */
+			if (dev->out.ctl_tx) {
+				unsigned c = rte_ring_dequeue_burst(dev->out.ctl_tx, (void **)pkts, BURST, NULL);
 
-			send_burst(w, dev->outside.port_id, pkts, (uint16_t)n_ctl);
-			n_req += n_ctl;
+				send_burst(w, dev->out.port.port_id, pkts, (uint16_t)c);
+				n_req += c;
+			}
+			if (dev->in.ctl_tx) {
+				unsigned c = rte_ring_dequeue_burst(dev->in.ctl_tx, (void **)pkts, BURST, NULL);
+
+				send_burst(w, dev->in.port.port_id, pkts, (uint16_t)c);
+				n_req += c;
+			}
 		}
 		rte_rcu_qsbr_quiescent(dev->qsbr, w->lcore_id);
 

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# wgdp in the datacenter deployment: the inside is a second DPDK port
+# (net_af_packet on a veth) instead of a TAP, with wgdp as a host on the
+# inside network: it answers ARP/ND and echo for its inside address, resolves
+# next hops there itself, and sends to an inside gateway for destinations
+# outside the inside prefix.
+#
+#   client ns (wireguard-go)        srv ns (wgdp)                 dc ns
+#   eth0 192.0.2.11 ----- wout (outside) | win (inside) ----- eth0 203.0.113.10/24
+#                                   inside Address 203.0.113.1/24   lo 198.18.0.1/32
+#                                   InsideGateway 203.0.113.10      route 198.51.100.0/24
+#                                                                     via 203.0.113.1
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+FAILED=0
+pass() { echo "PASS datacenter/$1${2:+ ($2)}"; }
+fail() {
+	echo "FAIL datacenter/$1: $2"
+	FAILED=1
+}
+note() { printf '  %s\n' "$@" >&2; }
+
+for tool in wireguard-go wg ip ping ethtool nsenter; do
+	if ! command -v "$tool" >/dev/null; then
+		# scripts/setup.sh installs it: a missing tool is a set-up bug, not a skip
+		fail all "$tool is not installed"
+		exit 1
+	fi
+done
+# shellcheck source=tests/lib/netns.sh
+. "$HERE/lib/netns.sh"
+# shellcheck source=tests/lib/wgdp.sh
+. "$HERE/lib/wgdp.sh"
+if [ ! -x "$WGDP" ]; then
+	fail all "wgdp binary not found at $WGDP (build it: ninja -C build)"
+	exit 1
+fi
+netns_init
+
+netns_add srv SRV
+netns_add cl CL
+netns_add dc DC
+netns_veth "$SRV" wout "$CL" eth0
+netns_veth "$SRV" win "$DC" eth0
+netns_addr "$CL" eth0 192.0.2.11/24
+netns_addr "$DC" eth0 203.0.113.10/24
+netns_addr "$DC" lo 198.18.0.1/32
+ip -n "$DC" route add 198.51.100.0/24 via 203.0.113.1
+
+SRV_PUB=$(netns_wg_genkey server)
+CL_PUB=$(netns_wg_genkey client)
+netns_wg_ifname WGIF
+CONF=$NETNS_TMP/dc.conf
+LOG=$(wgdp_log dc)
+{
+	echo "[Interface]"
+	echo "PrivateKey = $(cat "$NETNS_TMP/server.key")"
+	echo "ListenPort = $WGDP_PORT"
+	echo "Address = 203.0.113.1/24"
+	echo "[Appliance]"
+	echo "OutsideDevice = net_af_packet0,iface=wout"
+	echo "InsideDevice = net_af_packet1,iface=win"
+	echo "OutsideAddress = 192.0.2.1/24"
+	echo "InsideGateway = 203.0.113.10"
+	echo "[Peer]"
+	echo "PublicKey = $CL_PUB"
+	echo "AllowedIPs = 198.51.100.2/32"
+} >"$CONF"
+
+read -r -a EAL <<<"$(wgdp_eal dc)"
+netns_spawn "$SRV" "$WGDP" "${EAL[@]}" -- --config "$CONF" >"$LOG" 2>&1 &
+PID=$!
+netns_track "$PID"
+for _ in $(seq 1 200); do
+	grep -q '^wgdp: public key' "$LOG" && break
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.1
+done
+if ! grep -q '^wgdp: public key' "$LOG"; then
+	cat "$LOG" >&2
+	fail start "wgdp did not start with an inside DPDK port"
+	exit 1
+fi
+pass start "$(grep -o 'inside port .*' "$LOG" | head -1)"
+
+if ! netns_wg_client "$CL" "$WGIF" client "$SRV_PUB" "192.0.2.1:$WGDP_PORT" \
+	203.0.113.0/24,198.18.0.1/32 198.51.100.2/24; then
+	fail start "wireguard-go did not start"
+	exit 1
+fi
+# what wg-quick would add: the client's routes into its tunnel
+ip -n "$CL" route add 203.0.113.0/24 dev "$WGIF"
+ip -n "$CL" route add 198.18.0.1/32 dev "$WGIF"
+
+ping_ok() { # NS DST [options]
+	local ns=$1 dst=$2 out
+	shift 2
+	if ! out=$(netns_exec "$ns" ping -n -c 3 -i 0.2 -w 10 "$@" "$dst" 2>&1); then
+		note "ping $dst from $ns failed:" "$(echo "$out" | tail -2)"
+		return 1
+	fi
+}
+
+# an inside host on the inside prefix: resolved by ARP on the inside port
+if ping_ok "$CL" 203.0.113.10; then pass onlink_host; else fail onlink_host "no reply"; fi
+# a destination beyond the inside prefix: sent to InsideGateway's MAC
+if ping_ok "$CL" 198.18.0.1; then pass via_gateway; else fail via_gateway "no reply"; fi
+# wgdp's own inside address answers echo
+if ping_ok "$DC" 203.0.113.1; then pass echo_inside_address; else fail echo_inside_address "no reply"; fi
+# the inside network reaches the client (at the endpoint wgdp learnt from it)
+if ping_ok "$DC" 198.51.100.2; then pass inside_to_client; else fail inside_to_client "no reply"; fi
+
+kill -INT "$PID"
+wait "$PID"
+rc=$?
+netns_untrack "$PID"
+if [ "$rc" -eq 0 ] && grep -q '^wgdp: stopped' "$LOG"; then
+	pass clean_stop "$(grep '^wgdp: rx' "$LOG")"
+else
+	cat "$LOG" >&2
+	fail clean_stop "exit status $rc"
+fi
+exit "$FAILED"
