@@ -346,18 +346,34 @@ static void consume_cookie(struct wgdp *dev, const struct wg_msg_cookie *msg, ui
 		CDROP(dev, COOKIE_INVALID);
 }
 
+/*
+ * Under load: the control ring holds at least 1/8 of its capacity, and for
+ * one second after it last did (the kernel's and wireguard-go's rule), so a
+ * flood in bursts cannot slip initiations through between them.
+ */
+static bool under_load(struct wgdp *dev, uint64_t now)
+{
+	static uint64_t last_under_load;
+
+	if (rte_ring_count(dev->to_control) >= dev->conf.appliance.handshake_queue / 8) {
+		last_under_load = now;
+		return true;
+	}
+	return last_under_load && now < last_under_load + WG_NSEC_PER_SEC;
+}
+
 /* mac1 always; under load mac2 (else a cookie reply) and the rate limiter */
 static bool admit(struct wgdp *dev, const uint8_t *msg, size_t len, const struct wg_endpoint *src, uint64_t now)
 {
-	bool under_load = rte_ring_count(dev->to_control) >= dev->conf.appliance.handshake_queue / 8;
+	bool loaded = under_load(dev, now);
 	struct wg_msg_cookie reply;
 
-	switch (wg_cookie_validate(&dev->cookie_checker, msg, len, src, under_load, now)) {
+	switch (wg_cookie_validate(&dev->cookie_checker, msg, len, src, loaded, now)) {
 	case WG_COOKIE_INVALID_MAC:
 		CDROP(dev, HANDSHAKE_MAC1);
 		return false;
 	case WG_COOKIE_VALID_MAC_BUT_NO_COOKIE:
-		if (!under_load)
+		if (!loaded)
 			return true;
 		if (!wg_cookie_create_reply(&dev->cookie_checker, &reply, msg, len, wg_le32_read(msg + 4), src, now))
 			send_msg(dev, src, &reply, sizeof(reply), now);

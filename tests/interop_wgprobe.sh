@@ -309,39 +309,7 @@ case_cookie() {
 	local fp
 	new_peer cookie 9
 	ip -n "$NS_B" addr add 192.0.2.3/24 dev "$VETH_B"
-	cat >"$NETNS_TMP/flood.py" <<'EOF'
-import base64, hashlib, os, socket, sys, time
-host, port, pub, src, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
-# mac1 = MAC(HASH("mac1----" || responder public key), message[0:116])
-key = hashlib.blake2s(b"mac1----" + base64.b64decode(pub)).digest()
-msgs = []
-for _ in range(64):
-    body = bytes([1, 0, 0, 0]) + os.urandom(112)
-    msgs.append(body + hashlib.blake2s(body, key=key, digest_size=16).digest() + bytes(16))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((src, 0))
-s.setblocking(False)
-burst, bursts, under_load = 300, 0, False
-end = time.monotonic() + duration
-while time.monotonic() < end:
-    for i in range(burst):
-        try:
-            s.sendto(msgs[i & 63], (host, port))
-        except BlockingIOError:
-            pass
-    try:
-        while True:
-            if s.recv(2048)[0] == 3 and not under_load:  # a cookie reply
-                under_load = True
-                print("under load after %d bursts, now of %d" % (bursts + 1, burst), flush=True)
-    except BlockingIOError:
-        pass
-    bursts += 1
-    if not under_load and bursts % 10 == 0 and burst < 4000:
-        burst *= 2
-    time.sleep(0.05)
-EOF
-	netns_spawn "$NS_B" python3 "$NETNS_TMP/flood.py" "$ADDR4_A" "$PORT" "$SRV_PUB" 192.0.2.3 15 \
+	netns_spawn "$NS_B" python3 "$HERE/lib/hsflood.py" "$ADDR4_A" "$PORT" "$SRV_PUB" 192.0.2.3 15 \
 		>"$NETNS_TMP/flood.out" 2>&1 &
 	fp=$!
 	netns_track "$fp"
