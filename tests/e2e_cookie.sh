@@ -9,31 +9,11 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FAILED=0
-pass() { echo "PASS cookie/$1${2:+ ($2)}"; }
-fail() {
-	echo "FAIL cookie/$1: $2"
-	FAILED=1
-}
-note() { printf '  %s\n' "$@" >&2; }
-
-for tool in wireguard-go wg ip ping python3 ethtool nsenter; do
-	if ! command -v "$tool" >/dev/null; then
-		# scripts/setup.sh installs it: a missing tool is a set-up bug, not a skip
-		fail all "$tool is not installed"
-		exit 1
-	fi
-done
-# shellcheck source=tests/lib/netns.sh
-. "$HERE/lib/netns.sh"
-# shellcheck source=tests/lib/wgdp.sh
-. "$HERE/lib/wgdp.sh"
-WGPROBE=${WGPROBE:-$HERE/../build/tools/wgprobe}
-if [ ! -x "$WGDP" ] || [ ! -x "$WGPROBE" ]; then
-	fail all "build/wgdp or build/tools/wgprobe missing (build them: ninja -C build)"
-	exit 1
-fi
-netns_init
+SUITE=cookie
+# shellcheck source=tests/lib/suite.sh
+. "$HERE/lib/suite.sh"
+suite_require wireguard-go wg ip ping python3 ethtool nsenter
+suite_start
 
 netns_add srv SRV
 netns_add cl CL

@@ -14,30 +14,11 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-FAILED=0
-pass() { echo "PASS datacenter/$1${2:+ ($2)}"; }
-fail() {
-	echo "FAIL datacenter/$1: $2"
-	FAILED=1
-}
-note() { printf '  %s\n' "$@" >&2; }
-
-for tool in wireguard-go wg ip ping ethtool nsenter; do
-	if ! command -v "$tool" >/dev/null; then
-		# scripts/setup.sh installs it: a missing tool is a set-up bug, not a skip
-		fail all "$tool is not installed"
-		exit 1
-	fi
-done
-# shellcheck source=tests/lib/netns.sh
-. "$HERE/lib/netns.sh"
-# shellcheck source=tests/lib/wgdp.sh
-. "$HERE/lib/wgdp.sh"
-if [ ! -x "$WGDP" ]; then
-	fail all "wgdp binary not found at $WGDP (build it: ninja -C build)"
-	exit 1
-fi
-netns_init
+SUITE=datacenter
+# shellcheck source=tests/lib/suite.sh
+. "$HERE/lib/suite.sh"
+suite_require wireguard-go wg ip ping ethtool nsenter
+suite_start
 
 netns_add srv SRV
 netns_add cl CL

@@ -23,41 +23,15 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECS=${WGDP_REKEY_SECONDS:-250}
-FAILED=0
-
-pass() { echo "PASS rekey/$1${2:+ ($2)}"; }
-fail() {
-	echo "FAIL rekey/$1: $2"
-	FAILED=1
-}
-skip() { echo "SKIP rekey/$1: $2"; }
-note() { printf '  %s\n' "$@" >&2; }
-
+SUITE=rekey
+# shellcheck source=tests/lib/suite.sh
+. "$HERE/lib/suite.sh"
 if [ "${WGDP_SKIP_LONG:-0}" = 1 ]; then
 	skip stream_across_rekeys "WGDP_SKIP_LONG=1 (a ${SECS}-s stream)"
 	exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-	skip all "needs root (network namespaces)"
-	exit 0
-fi
-for tool in wireguard-go wg ip iperf3 ethtool python3 nsenter; do
-	if ! command -v "$tool" >/dev/null; then
-		# scripts/setup.sh installs it: a missing tool is a set-up bug, not a skip
-		fail all "$tool is not installed"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/lib/netns.sh
-. "$HERE/lib/netns.sh"
-# shellcheck source=tests/lib/wgdp.sh
-. "$HERE/lib/wgdp.sh"
-if [ ! -x "$WGDP" ]; then
-	fail all "wgdp binary not found at $WGDP (build it: ninja -C build)"
-	exit 1
-fi
-netns_init
+suite_require wireguard-go wg ip iperf3 ethtool python3 nsenter
+suite_start
 
 netns_add srv SRV
 netns_add c1 C1

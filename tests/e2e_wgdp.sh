@@ -22,37 +22,11 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECS=${WGDP_E2E_SECONDS:-10}
-FAILED=0
-
-pass() { echo "PASS e2e/$1${2:+ ($2)}"; }
-fail() {
-	echo "FAIL e2e/$1: $2"
-	FAILED=1
-}
-skip() { echo "SKIP e2e/$1: $2"; }
-note() { printf '  %s\n' "$@" >&2; }
-
-if [ "$(id -u)" -ne 0 ]; then
-	skip all "needs root (network namespaces)"
-	exit 0
-fi
-for tool in wireguard-go wg ip ping iperf3 tcpdump ethtool python3 nsenter; do
-	if ! command -v "$tool" >/dev/null; then
-		# scripts/setup.sh installs it: a missing tool is a set-up bug, not a skip
-		fail all "$tool is not installed"
-		exit 1
-	fi
-done
-
-# shellcheck source=tests/lib/netns.sh
-. "$HERE/lib/netns.sh"
-# shellcheck source=tests/lib/wgdp.sh
-. "$HERE/lib/wgdp.sh"
-if [ ! -x "$WGDP" ]; then
-	fail all "wgdp binary not found at $WGDP (build it: ninja -C build)"
-	exit 1
-fi
-netns_init
+SUITE=e2e
+# shellcheck source=tests/lib/suite.sh
+. "$HERE/lib/suite.sh"
+suite_require wireguard-go wg ip ping iperf3 tcpdump ethtool python3 nsenter
+suite_start
 
 # ---- the network ------------------------------------------------------------
 
@@ -73,7 +47,6 @@ for i in "${CLIENTS[@]}"; do
 done
 SRV_PUB=$(netns_wg_genkey server)
 PROBE_PUB=$(netns_wg_genkey probe)
-WGPROBE=${WGPROBE:-$HERE/../build/tools/wgprobe}
 TAP=$(wgdp_tap_name wgdp)
 ALLOWED=198.51.100.0/24,fd00:99::/64
 
