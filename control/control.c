@@ -137,7 +137,6 @@ static void route(struct wg_side *side, struct rte_mbuf *m, uint64_t now)
 /* a WireGuard handshake message to an endpoint */
 static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void *msg, size_t len, uint64_t now)
 {
-	static uint16_t ip_id;
 	struct wg_l3_encap_params ep = { 0 };
 	size_t hl = wg_l3_encap_len(to->family);
 	struct rte_mbuf *m;
@@ -163,7 +162,7 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 		memcpy(ep.src.addr, dev->out.local.ipv4, 4);
 	else
 		memcpy(ep.src.addr, dev->out.local.ipv6[0], 16);
-	ep.ip_id = ip_id++;
+	ep.ip_id = dev->out.ip_id++;
 	if (wg_l3_encap(frame, hl + len, len, &ep) < 0) {
 		CDROP(dev, NO_ENDPOINT); /* no outside address of that family */
 		rte_pktmbuf_free(m);
@@ -353,13 +352,11 @@ static void consume_cookie(struct wgdp *dev, const struct wg_msg_cookie *msg, ui
  */
 static bool under_load(struct wgdp *dev, uint64_t now)
 {
-	static uint64_t last_under_load;
-
 	if (rte_ring_count(dev->to_control) >= dev->conf.appliance.handshake_queue / 8) {
-		last_under_load = now;
+		dev->last_under_load_ns = now;
 		return true;
 	}
-	return last_under_load && now < last_under_load + WG_NSEC_PER_SEC;
+	return dev->last_under_load_ns && now < dev->last_under_load_ns + WG_NSEC_PER_SEC;
 }
 
 /* mac1 always; under load mac2 (else a cookie reply) and the rate limiter */

@@ -66,7 +66,7 @@ struct wg_side {
 	struct wg_neigh_snapshot *snap;        /* RCU-published, read by workers */
 	uint16_t control_queue;                /* control thread's TX queue */
 	struct rte_ring *ctl_tx;               /* or, with too few queues, via worker 0 */
-	uint16_t ip_id;
+	uint16_t ip_id;                        /* control thread's IPv4 ids here */
 };
 
 /* an element of the RCU defer queue: free obj with fn after a grace period */
@@ -82,6 +82,7 @@ struct wgdp {
 	struct wg_noise_identity identity;
 	struct wg_cookie_checker cookie_checker;
 	struct wg_ratelimiter *ratelimiter;
+	uint64_t last_under_load_ns;        /* control ring last seen deep (cookies) */
 	uint16_t listen_port;               /* host order */
 
 	/* ports */

@@ -82,18 +82,13 @@ static void send_burst(struct wg_worker *w, uint16_t port, struct rte_mbuf **pkt
  * outside -> inside
  */
 
-static struct wg_peer *session_peer(struct wg_session *s)
-{
-	return s->peer;
-}
-
 /* after authentication: replay, roaming, confirmation, allowed IPs, forward */
 static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struct rte_mbuf **out,
 		    uint16_t *n_out)
 {
 	struct wgdp *dev = w->dev;
 	struct wg_keypair *kp = &it->s->kp;
-	struct wg_peer *p = session_peer(it->s);
+	struct wg_peer *p = it->s->peer;
 	uint32_t plain_len = it->msg_len - WG_DATA_MIN_LEN;
 	uint8_t *plain = it->msg + WG_DATA_HEADER_LEN;
 	struct wg_endpoint ep;
