@@ -53,6 +53,11 @@ enum {
 	WG_CONF_DEVICE_HAS_LISTEN_PORT = 1u << 1,
 	WG_CONF_DEVICE_HAS_FWMARK = 1u << 2,
 	WG_CONF_DEVICE_REPLACE_PEERS = 1u << 3,
+	/*
+	 * An allowed IP that another peer holds is an error (-EADDRINUSE)
+	 * instead of moving to the named peer as wg(8) moves it (REST API).
+	 */
+	WG_CONF_DEVICE_NO_STEAL = 1u << 4,
 };
 
 enum {
@@ -62,7 +67,16 @@ enum {
 	WG_CONF_PEER_REPLACE_ALLOWEDIPS = 1u << 3,
 	WG_CONF_PEER_REMOVE_ME = 1u << 4,
 	WG_CONF_PEER_UPDATE_ONLY = 1u << 5,
+	/* wgdp's own (REST API and state file; never from wg(8) or the UAPI) */
+	WG_CONF_PEER_HAS_NAME = 1u << 6,        /* name */
+	WG_CONF_PEER_HAS_ENABLED = 1u << 7,     /* disabled */
+	WG_CONF_PEER_HAS_ADDRESSES = 1u << 8,   /* addresses: replace the peer's tunnel addresses */
+	WG_CONF_PEER_ALLOCATE_IPV4 = 1u << 9,   /* take one address from the IPv4 pool */
+	WG_CONF_PEER_ALLOCATE_IPV6 = 1u << 10,  /* take one address from the IPv6 pool */
+	WG_CONF_PEER_HAS_CLIENT_KEY = 1u << 11, /* client_private_key (server-generated keypair) */
 };
+
+#define WG_CONF_PEER_NAME_MAX 64u /* bytes of a peer's name, NUL included */
 
 /* wg_conf_prefix.flags */
 enum {
@@ -91,6 +105,13 @@ struct wg_conf_peer {
 	struct wg_endpoint endpoint;             /* Endpoint = host:port | [v6]:port */
 	uint16_t persistent_keepalive;           /* PersistentKeepalive, seconds; 0 = off */
 	struct wg_conf_prefixes allowedips;      /* AllowedIPs, host bits masked off */
+	/* wgdp's own, see WG_CONF_PEER_HAS_NAME and after */
+	char name[WG_CONF_PEER_NAME_MAX];        /* printable UTF-8 label; "" = none */
+	bool disabled;                           /* kept, but no handshakes, no traffic */
+	/* the client's tunnel addresses (host prefixes, from a pool or given);
+	 * they are among its allowed IPs as well */
+	struct wg_conf_prefixes addresses;
+	uint8_t client_private_key[WG_KEY_LEN];  /* only when the server generated the keypair */
 };
 
 /* [Interface], WireGuard part: the device delta */
@@ -106,13 +127,19 @@ struct wg_conf_device {
 enum {
 	WG_CONF_INSIDE_HAS_MTU = 1u << 0,
 	WG_CONF_INSIDE_REPLACE_ADDRESSES = 1u << 1,
+	WG_CONF_INSIDE_HAS_POOLS = 1u << 2,
 };
+
+#define WG_CONF_MAX_POOLS 16u
 
 /* [Interface], wg-quick part: the inside side */
 struct wg_conf_inside {
 	uint32_t flags;                    /* WG_CONF_INSIDE_* */
 	struct wg_conf_prefixes addresses; /* Address: the inside interface's addresses, as given */
 	uint16_t mtu;                      /* MTU, default WG_CONF_DEFAULT_MTU */
+	/* AddressPool: prefixes that peers' addresses are allocated from (at
+	 * most one per family is used for allocation: the first) */
+	struct wg_conf_prefixes pools;
 };
 
 /* [Appliance]: fixed at start */
@@ -190,5 +217,11 @@ bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b);
 struct wg_conf_peer *wg_conf_device_add_peer(struct wg_conf_device *dev);
 /* Append p; 0 or -ENOMEM. */
 int wg_conf_prefixes_add(struct wg_conf_prefixes *l, const struct wg_conf_prefix *p);
+/* dst = a copy of src (dst's old content is not freed). 0 or -ENOMEM. */
+int wg_conf_prefixes_copy(struct wg_conf_prefixes *dst, const struct wg_conf_prefixes *src);
+/* dst = a deep copy of src (lists duplicated). 0 or -ENOMEM (dst left empty). */
+int wg_conf_peer_copy(struct wg_conf_peer *dst, const struct wg_conf_peer *src);
+/* Free a peer's lists and wipe it (keys included). */
+void wg_conf_peer_free(struct wg_conf_peer *p);
 
 #endif

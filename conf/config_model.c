@@ -32,12 +32,48 @@ void wg_conf_free(struct wg_conf *c)
 		return;
 	dev = &c->device;
 	for (size_t i = 0; i < dev->n_peers; i++)
-		free(dev->peers[i].allowedips.v);
+		wg_conf_peer_free(&dev->peers[i]);
 	if (dev->peers)
 		wg_secure_wipe(dev->peers, dev->cap_peers * sizeof(*dev->peers));
 	free(dev->peers);
 	free(c->inside.addresses.v);
+	free(c->inside.pools.v);
 	wg_secure_wipe(c, sizeof(*c));
+}
+
+void wg_conf_peer_free(struct wg_conf_peer *p)
+{
+	free(p->allowedips.v);
+	free(p->addresses.v);
+	wg_secure_wipe(p, sizeof(*p));
+}
+
+int wg_conf_prefixes_copy(struct wg_conf_prefixes *dst, const struct wg_conf_prefixes *src)
+{
+	struct wg_conf_prefix *v = NULL;
+
+	if (src->n) {
+		v = malloc(src->n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, src->v, src->n * sizeof(*v));
+	}
+	dst->v = v;
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+int wg_conf_peer_copy(struct wg_conf_peer *dst, const struct wg_conf_peer *src)
+{
+	*dst = *src;
+	dst->allowedips.v = dst->addresses.v = NULL;
+	dst->allowedips.n = dst->allowedips.cap = dst->addresses.n = dst->addresses.cap = 0;
+	if (wg_conf_prefixes_copy(&dst->allowedips, &src->allowedips) ||
+	    wg_conf_prefixes_copy(&dst->addresses, &src->addresses)) {
+		wg_conf_peer_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 struct wg_conf_peer *wg_conf_device_add_peer(struct wg_conf_device *dev)
@@ -102,7 +138,9 @@ static bool peer_equal(const struct wg_conf_peer *a, const struct wg_conf_peer *
 	       wg_secure_equal(a->preshared_key, b->preshared_key, WG_KEY_LEN) &&
 	       wg_endpoint_equal(&a->endpoint, &b->endpoint) &&
 	       a->persistent_keepalive == b->persistent_keepalive &&
-	       prefixes_equal(&a->allowedips, &b->allowedips);
+	       prefixes_equal(&a->allowedips, &b->allowedips) && !strcmp(a->name, b->name) &&
+	       a->disabled == b->disabled && prefixes_equal(&a->addresses, &b->addresses) &&
+	       wg_secure_equal(a->client_private_key, b->client_private_key, WG_KEY_LEN);
 }
 
 static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_conf_appliance *b)
@@ -137,5 +175,6 @@ bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)
 			return false;
 	return a->inside.flags == b->inside.flags && a->inside.mtu == b->inside.mtu &&
 	       prefixes_equal(&a->inside.addresses, &b->inside.addresses) &&
+	       prefixes_equal(&a->inside.pools, &b->inside.pools) &&
 	       appliance_equal(&a->appliance, &b->appliance);
 }
