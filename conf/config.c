@@ -261,6 +261,43 @@ static bool parse_address(struct wg_conf_parser *p, char *v)
 	return wg_conf_each_item(p, v, address_one);
 }
 
+/*
+ * AddressPool: where the REST API takes peers' tunnel addresses from. A
+ * network (host bits zero), at most one per family, large enough to hand
+ * out something (IPv4 up to /30, IPv6 up to /126).
+ */
+static bool pool_one(struct wg_conf_parser *p, char *item)
+{
+	struct wg_conf_prefixes *l = &p->conf.inside.pools;
+	struct wg_conf_prefix pfx, masked;
+	const char *why;
+
+	if (!wg_conf_parse_prefix(item, true, &pfx, &why))
+		return wg_conf_fail_value(p, item, why);
+	masked = pfx;
+	if (wg_conf_prefix_mask(&masked))
+		return wg_conf_fail_value(p, item, "host bits set: give the network");
+	if (pfx.cidr == 0)
+		return wg_conf_fail_value(p, item, "prefix length 0 is not a pool");
+	if (pfx.family == AF_INET ? pfx.addr[0] >= 224 : pfx.addr[0] == 0xff)
+		return wg_conf_fail_value(p, item, "multicast, not unicast");
+	if (pfx.cidr > (pfx.family == AF_INET ? 30 : 126))
+		return wg_conf_fail_value(p, item, "too small to hand out addresses");
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].family == pfx.family)
+			return wg_conf_fail_value(p, item, "second pool of that family");
+	if (pfx.family == AF_INET6)
+		p->any_v6 = true;
+	if (wg_conf_prefixes_add(l, &pfx))
+		return wg_conf_fail_nomem(p);
+	return true;
+}
+
+static bool parse_pool(struct wg_conf_parser *p, char *v)
+{
+	return wg_conf_each_item(p, v, pool_one);
+}
+
 static bool parse_mtu(struct wg_conf_parser *p, char *v)
 {
 	uint64_t n;
@@ -380,6 +417,7 @@ static const struct wg_conf_key keys[] = {
 	  "FwMark is accepted but ignored: wgdp sends no packets through the kernel" },
 	{ "Address", WG_CONF_SEC_INTERFACE, WG_CONF_K_REPEAT, parse_address, NULL },
 	{ "MTU", WG_CONF_SEC_INTERFACE, 0, parse_mtu, NULL },
+	{ "AddressPool", WG_CONF_SEC_INTERFACE, WG_CONF_K_REPEAT, parse_pool, NULL },
 	{ "DNS", WG_CONF_SEC_INTERFACE, WG_CONF_K_REPEAT | WG_CONF_K_IGNORED, parse_ignored,
 	  "wgdp sets no resolvers" },
 	{ "Table", WG_CONF_SEC_INTERFACE, WG_CONF_K_IGNORED, parse_ignored,
@@ -656,7 +694,8 @@ int wg_conf_parse_buffer_opts(const char *name, const char *text, size_t len,
 	p->conf.appliance.inside_interface[0] = '\0'; /* the default is set in finish() */
 	p->conf.device.flags = WG_CONF_DEVICE_HAS_PRIVATE_KEY | WG_CONF_DEVICE_HAS_LISTEN_PORT |
 			       WG_CONF_DEVICE_HAS_FWMARK | WG_CONF_DEVICE_REPLACE_PEERS;
-	p->conf.inside.flags = WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES;
+	p->conf.inside.flags = WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES |
+			       WG_CONF_INSIDE_HAS_POOLS;
 	if (len >= 3 && !memcmp(pos, "\xef\xbb\xbf", 3))
 		pos += 3; /* a UTF-8 byte order mark, as some editors write */
 	while (pos < end && !p->ret) {

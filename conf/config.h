@@ -47,6 +47,10 @@
 #define WG_CONF_DEFAULT_MEMPOOL_SIZE 8191u
 #define WG_CONF_DEFAULT_BURST_SIZE 32u
 #define WG_CONF_DEFAULT_HANDSHAKE_QUEUE 4096u
+#define WG_CONF_DEFAULT_MAX_PEERS 65536u
+#define WG_CONF_MAX_MAX_PEERS (1u << 20)
+#define WG_CONF_DEFAULT_API_PORT 8080u
+#define WG_CONF_PATH_MAX 256u              /* bytes of a file name, NUL included */
 
 enum {
 	WG_CONF_DEVICE_HAS_PRIVATE_KEY = 1u << 0,
@@ -158,6 +162,15 @@ struct wg_conf_appliance {
 	uint32_t mempool_size;                      /* MempoolSize, mbufs per pool 1023..1048575 */
 	uint32_t burst_size;                        /* BurstSize, 1..256 */
 	uint32_t handshake_queue;                   /* HandshakeQueue, power of two 64..65536 */
+	uint32_t max_peers;                         /* MaxPeers, 1..2^20: sizes the tables */
+	char state_file[WG_CONF_PATH_MAX];          /* StateFile; "" = changes are not persisted */
+	char api_token_file[WG_CONF_PATH_MAX];      /* ApiTokenFile; "" = no REST API */
+	struct wg_endpoint api_listen;              /* ApiListen, literal addr:port (127.0.0.1:8080) */
+	char api_tls_cert[WG_CONF_PATH_MAX];        /* ApiTlsCertificate (PEM); "" = plain HTTP */
+	char api_tls_key[WG_CONF_PATH_MAX];         /* ApiTlsKey (PEM) */
+	bool metrics_per_peer;                      /* MetricsPerPeer (on): per-peer series in /metrics */
+	char uapi_name[WG_CONF_IFNAME_MAX];         /* UapiInterface: /var/run/wireguard/NAME.sock;
+						     * default InsideInterface, else wgdp0; "" = off */
 };
 
 struct wg_conf {

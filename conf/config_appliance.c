@@ -8,7 +8,9 @@
  * control lcore not among the workers) run after the whole file is read,
  * since sections and keys may come in any order.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "conf/config_parser.h"
@@ -182,6 +184,95 @@ static bool parse_handshake_queue(struct wg_conf_parser *p, char *v)
 	return wg_conf_pow2(p, v, 64, 65536, &p->conf.appliance.handshake_queue);
 }
 
+static bool parse_max_peers(struct wg_conf_parser *p, char *v)
+{
+	uint64_t n;
+
+	if (!wg_conf_number(p, v, 1, WG_CONF_MAX_MAX_PEERS, &n))
+		return false;
+	p->conf.appliance.max_peers = (uint32_t)n;
+	return true;
+}
+
+/* a file name: printable, no control bytes, shorter than WG_CONF_PATH_MAX */
+static bool parse_path(struct wg_conf_parser *p, char out[WG_CONF_PATH_MAX])
+{
+	const char *v = p->raw;
+	size_t n = strlen(v);
+
+	if (n >= WG_CONF_PATH_MAX)
+		return wg_conf_fail_value(p, v, "longer than 255 bytes");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return wg_conf_fail_value(p, v, "holds a control character");
+	if (v[n - 1] == '/')
+		return wg_conf_fail_value(p, v, "names a directory, not a file");
+	memcpy(out, v, n + 1);
+	return true;
+}
+
+static bool parse_state_file(struct wg_conf_parser *p, char *v)
+{
+	(void)v;
+	return parse_path(p, p->conf.appliance.state_file);
+}
+
+static bool parse_api_token_file(struct wg_conf_parser *p, char *v)
+{
+	(void)v;
+	return parse_path(p, p->conf.appliance.api_token_file);
+}
+
+static bool parse_api_tls_cert(struct wg_conf_parser *p, char *v)
+{
+	(void)v;
+	wg_conf_defer(&p->tls_cert, p->line, p->raw);
+	return parse_path(p, p->conf.appliance.api_tls_cert);
+}
+
+static bool parse_api_tls_key(struct wg_conf_parser *p, char *v)
+{
+	(void)v;
+	wg_conf_defer(&p->tls_key, p->line, p->raw);
+	return parse_path(p, p->conf.appliance.api_tls_key);
+}
+
+static bool parse_api_listen(struct wg_conf_parser *p, char *v)
+{
+	const char *why;
+
+	if (!wg_conf_parse_endpoint(v, true, &p->conf.appliance.api_listen, &why))
+		return wg_conf_fail_value(p, p->raw, why);
+	wg_conf_defer(&p->api_listen, p->line, p->raw);
+	return true;
+}
+
+static bool parse_metrics_per_peer(struct wg_conf_parser *p, char *v)
+{
+	if (!strcasecmp(v, "on") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+		p->conf.appliance.metrics_per_peer = true;
+	else if (!strcasecmp(v, "off") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
+		p->conf.appliance.metrics_per_peer = false;
+	else
+		return wg_conf_fail_value(p, p->raw, "neither on nor off");
+	return true;
+}
+
+static bool parse_uapi_interface(struct wg_conf_parser *p, char *v)
+{
+	const char *why;
+
+	wg_conf_defer(&p->uapi, p->line, p->raw);
+	if (!strcasecmp(v, "off")) {
+		p->conf.appliance.uapi_name[0] = '\0';
+		return true;
+	}
+	if (!wg_conf_check_ifname(v, &why))
+		return wg_conf_fail_value(p, p->raw, why);
+	memcpy(p->conf.appliance.uapi_name, v, strlen(v) + 1);
+	return true;
+}
+
 static bool check_gateway(struct wg_conf_parser *p, const char *keyname,
 			  const struct wg_conf_prefix *gw, const struct wg_conf_deferred *d,
 			  const struct wg_conf_prefix *nets, size_t n_nets, const char *netkey)
@@ -224,6 +315,14 @@ const struct wg_conf_key wg_conf_appliance_keys[] = {
 	{ "MempoolSize", WG_CONF_SEC_APPLIANCE, 0, parse_mempool_size, NULL },
 	{ "BurstSize", WG_CONF_SEC_APPLIANCE, 0, parse_burst_size, NULL },
 	{ "HandshakeQueue", WG_CONF_SEC_APPLIANCE, 0, parse_handshake_queue, NULL },
+	{ "MaxPeers", WG_CONF_SEC_APPLIANCE, 0, parse_max_peers, NULL },
+	{ "StateFile", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_state_file, NULL },
+	{ "ApiListen", WG_CONF_SEC_APPLIANCE, 0, parse_api_listen, NULL },
+	{ "ApiTokenFile", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_api_token_file, NULL },
+	{ "ApiTlsCertificate", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_api_tls_cert, NULL },
+	{ "ApiTlsKey", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_api_tls_key, NULL },
+	{ "MetricsPerPeer", WG_CONF_SEC_APPLIANCE, 0, parse_metrics_per_peer, NULL },
+	{ "UapiInterface", WG_CONF_SEC_APPLIANCE, 0, parse_uapi_interface, NULL },
 };
 const size_t wg_conf_appliance_n_keys =
 	sizeof(wg_conf_appliance_keys) / sizeof(wg_conf_appliance_keys[0]);
@@ -277,6 +376,22 @@ bool wg_conf_appliance_check(struct wg_conf_parser *p)
 	    !check_gateway(p, "InsideGateway", &a->inside_gw6, &p->inside_gw[1],
 			   p->conf.inside.addresses.v, p->conf.inside.addresses.n, "Address"))
 		return false;
+	if (!p->uapi.line)
+		snprintf(a->uapi_name, sizeof(a->uapi_name), "%s",
+			 a->inside_interface[0] ? a->inside_interface : WG_CONF_DEFAULT_INSIDE_IFACE);
+	if (p->api_listen.line && !a->api_token_file[0])
+		return wg_conf_fail_at(p, p->api_listen.line,
+				       "ApiListen `%s' needs ApiTokenFile: the REST API always asks for a bearer token",
+				       p->api_listen.text);
+	if (!a->api_listen.family || !a->api_listen.port)
+		return wg_conf_fail_at(p, p->api_listen.line, "ApiListen `%s' has no port", p->api_listen.text);
+	if (!!a->api_tls_cert[0] != !!a->api_tls_key[0])
+		return wg_conf_fail_at(p, a->api_tls_cert[0] ? p->tls_cert.line : p->tls_key.line,
+				       "ApiTlsCertificate and ApiTlsKey go together: %s is missing",
+				       a->api_tls_cert[0] ? "ApiTlsKey" : "ApiTlsCertificate");
+	if (a->api_tls_cert[0] && !a->api_token_file[0])
+		return wg_conf_fail_at(p, p->tls_cert.line,
+				       "ApiTlsCertificate needs ApiTokenFile (the REST API is off without it)");
 	if (a->has_control_lcore) {
 		for (unsigned i = 0; i < a->n_workers; i++)
 			if (a->workers[i] == a->control_lcore)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "crypto/secure.h"
 
@@ -22,6 +23,12 @@ void wg_conf_init(struct wg_conf *c)
 	c->appliance.mempool_size = WG_CONF_DEFAULT_MEMPOOL_SIZE;
 	c->appliance.burst_size = WG_CONF_DEFAULT_BURST_SIZE;
 	c->appliance.handshake_queue = WG_CONF_DEFAULT_HANDSHAKE_QUEUE;
+	c->appliance.max_peers = WG_CONF_DEFAULT_MAX_PEERS;
+	c->appliance.api_listen.family = AF_INET;
+	c->appliance.api_listen.port = htons(WG_CONF_DEFAULT_API_PORT);
+	c->appliance.api_listen.addr[0] = 127;
+	c->appliance.api_listen.addr[3] = 1;
+	c->appliance.metrics_per_peer = true;
 }
 
 void wg_conf_free(struct wg_conf *c)
@@ -158,7 +165,12 @@ static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_c
 	       a->has_control_lcore == b->has_control_lcore &&
 	       (!a->has_control_lcore || a->control_lcore == b->control_lcore) &&
 	       a->ring_size == b->ring_size && a->mempool_size == b->mempool_size &&
-	       a->burst_size == b->burst_size && a->handshake_queue == b->handshake_queue;
+	       a->burst_size == b->burst_size && a->handshake_queue == b->handshake_queue &&
+	       a->max_peers == b->max_peers && !strcmp(a->state_file, b->state_file) &&
+	       !strcmp(a->api_token_file, b->api_token_file) &&
+	       wg_endpoint_equal(&a->api_listen, &b->api_listen) &&
+	       !strcmp(a->api_tls_cert, b->api_tls_cert) && !strcmp(a->api_tls_key, b->api_tls_key) &&
+	       a->metrics_per_peer == b->metrics_per_peer && !strcmp(a->uapi_name, b->uapi_name);
 }
 
 bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)

@@ -38,7 +38,7 @@ struct wg_conf_peer_lines {
 
 /* keys of [Interface] and [Peer] (config.c) and of [Appliance], for seen[] */
 #define WG_CONF_MAX_WG_KEYS 32u
-#define WG_CONF_MAX_APPLIANCE_KEYS 16u
+#define WG_CONF_MAX_APPLIANCE_KEYS 24u
 #define WG_CONF_MAX_KEYS (WG_CONF_MAX_WG_KEYS + WG_CONF_MAX_APPLIANCE_KEYS)
 
 struct wg_conf_parser {
@@ -61,7 +61,7 @@ struct wg_conf_parser {
 	unsigned interface_line, appliance_line, private_key_line;
 	bool any_v6; /* an IPv6 Address or allowed IP: MTU >= 1280 */
 	struct wg_conf_deferred mtu, outside_addr[2], outside_gw[2], inside_gw[2], inside_iface,
-		inside_dev, control;
+		inside_dev, control, uapi, api_listen, tls_cert, tls_key;
 };
 
 #define WG_CONF_K_REPEAT 1u  /* accumulates over lines */

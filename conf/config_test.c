@@ -174,6 +174,27 @@ static void field_text(char *out, size_t len, const struct wg_conf *c, const cha
 		snprintf(out, len, "%u", a->burst_size);
 	} else if (!strcmp(field, "handshake_queue")) {
 		snprintf(out, len, "%u", a->handshake_queue);
+	} else if (!strcmp(field, "max_peers")) {
+		snprintf(out, len, "%u", a->max_peers);
+	} else if (!strcmp(field, "state_file")) {
+		snprintf(out, len, "%s", a->state_file);
+	} else if (!strcmp(field, "api")) {
+		char ep[WG_CONF_ENDPOINT_STR];
+
+		wg_conf_format_endpoint(ep, &a->api_listen);
+		snprintf(out, len, "%s %s %s %s", a->api_token_file, ep, a->api_tls_cert, a->api_tls_key);
+	} else if (!strcmp(field, "metrics_per_peer")) {
+		snprintf(out, len, "%s", a->metrics_per_peer ? "on" : "off");
+	} else if (!strcmp(field, "uapi")) {
+		snprintf(out, len, "%s", a->uapi_name);
+	} else if (!strcmp(field, "pools")) {
+		char t[WG_CONF_PREFIX_STR];
+
+		out[0] = '\0';
+		for (size_t i = 0; i < c->inside.pools.n; i++) {
+			wg_conf_format_prefix(t, &c->inside.pools.v[i]);
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", t);
+		}
 	}
 }
 
@@ -303,6 +324,28 @@ static const struct {
 	{ IN_APPL, "", "handshake_queue", "4096" },
 	{ IN_APPL, "HandshakeQueue = 64", "handshake_queue", "64" },
 	{ IN_APPL, "HandshakeQueue = 65536", "handshake_queue", "65536" },
+	{ IN_APPL, "", "max_peers", "65536" },
+	{ IN_APPL, "MaxPeers = 1", "max_peers", "1" },
+	{ IN_APPL, "MaxPeers = 1048576", "max_peers", "1048576" },
+	{ IN_APPL, "", "state_file", "" },
+	{ IN_APPL, "StateFile = /var/lib/wgdp/state", "state_file", "/var/lib/wgdp/state" },
+	{ IN_APPL, "StateFile = my state", "state_file", "my state" },
+	{ IN_APPL, "", "api", " 127.0.0.1:8080  " },
+	{ IN_APPL, "ApiTokenFile = /etc/wgdp/token", "api", "/etc/wgdp/token 127.0.0.1:8080  " },
+	{ IN_APPL, "ApiTokenFile = t\nApiListen = [::1]:9000", "api", "t [::1]:9000  " },
+	{ IN_APPL, "ApiTokenFile = t\nApiTlsCertificate = c.pem\nApiTlsKey = k.pem", "api",
+	  "t 127.0.0.1:8080 c.pem k.pem" },
+	{ IN_APPL, "", "metrics_per_peer", "on" },
+	{ IN_APPL, "MetricsPerPeer = off", "metrics_per_peer", "off" },
+	{ IN_APPL, "MetricsPerPeer = On", "metrics_per_peer", "on" },
+	{ IN_APPL, "", "uapi", "wgdp0" },
+	{ IN_APPL, "InsideInterface = tap7", "uapi", "tap7" },
+	{ IN_APPL, "InsideDevice = 0000:3b:00.1", "uapi", "wgdp0" },
+	{ IN_APPL, "UapiInterface = wgx", "uapi", "wgx" },
+	{ IN_APPL, "UapiInterface = off", "uapi", "" },
+	{ IN_IFACE, "", "pools", "" },
+	{ IN_IFACE, "AddressPool = 10.8.0.0/16", "pools", "10.8.0.0/16" },
+	{ IN_IFACE, "AddressPool = fd00:8::/64, 10.8.0.0/30", "pools", "fd00:8::/64,10.8.0.0/30" },
 	/* whole files */
 	{ WHOLE,
 	  "[Interface]\nPrivateKey=" K1 "\nAddress = 10.0.0.1/24, fd00::1/64\n"
@@ -560,6 +603,26 @@ static const struct {
 	ROW(BASE "BurstSize = 0\n", "Unable to parse BurstSize: `0' (must be 1-256)", 6),
 	ROW(BASE "BurstSize = 257\n", "(must be 1-256)", 6),
 	ROW(BASE "HandshakeQueue = 100\n", "Unable to parse HandshakeQueue: `100' (must be a power of two", 6),
+	ROW(BASE "MaxPeers = 0\n", "Unable to parse MaxPeers: `0' (must be 1-1048576)", 6),
+	ROW(BASE "MaxPeers = 1048577\n", "(must be 1-1048576)", 6),
+	ROW(BASE "StateFile = /var/lib/\n", "Unable to parse StateFile: `/var/lib/' (names a directory", 6),
+	ROW(BASE "StateFile = a\tb\n", "(holds a control character)", 6),
+	ROW(BASE "StateFile = " LONG_X1K "\n", "(longer than 255 bytes)", 6),
+	ROW(BASE "ApiListen = 127.0.0.1:9\n", "ApiListen `127.0.0.1:9' needs ApiTokenFile", 6),
+	ROW(BASE "ApiTokenFile = t\nApiListen = localhost:9\n", "Unable to parse ApiListen: `localhost:9'", 7),
+	ROW(BASE "ApiTokenFile = t\nApiListen = 127.0.0.1\n", "Unable to parse ApiListen: `127.0.0.1'", 7),
+	ROW(BASE "ApiTokenFile = t\nApiTlsCertificate = c\n", "ApiTlsCertificate and ApiTlsKey go together: ApiTlsKey is missing", 7),
+	ROW(BASE "ApiTokenFile = t\nApiTlsKey = k\n", "ApiTlsCertificate is missing", 7),
+	ROW(BASE "ApiTlsCertificate = c\nApiTlsKey = k\n", "ApiTlsCertificate needs ApiTokenFile", 6),
+	ROW(BASE "MetricsPerPeer = maybe\n", "Unable to parse MetricsPerPeer: `maybe' (neither on nor off)", 6),
+	ROW(BASE "UapiInterface = a/b\n", "Unable to parse UapiInterface: `a/b'", 6),
+	ROW(IFACE "AddressPool = 10.8.0.1/16\n" APPL, "Unable to parse AddressPool: `10.8.0.1/16' (host bits set", 3),
+	ROW(IFACE "AddressPool = 10.8.0.0\n" APPL, "Unable to parse AddressPool: `10.8.0.0'", 3),
+	ROW(IFACE "AddressPool = 10.8.0.0/31\n" APPL, "(too small to hand out addresses)", 3),
+	ROW(IFACE "AddressPool = fd00::/127\n" APPL, "(too small to hand out addresses)", 3),
+	ROW(IFACE "AddressPool = 0.0.0.0/0\n" APPL, "(prefix length 0 is not a pool)", 3),
+	ROW(IFACE "AddressPool = 224.0.0.0/8\n" APPL, "(multicast, not unicast)", 3),
+	ROW(IFACE "AddressPool = 10.8.0.0/16, 10.9.0.0/16\n" APPL, "`10.9.0.0/16' (second pool of that family)", 3),
 	/* raw bytes */
 	ROW(BASE "ListenPort\0 = 1\n", "Line holds a NUL byte", 6),
 	ROW(BASE "\0", "Line holds a NUL byte", 6),
@@ -725,7 +788,7 @@ static void test_delta_flags(void)
 	CHECK(c.device.peers[1].flags ==
 	      (WG_CONF_PEER_HAS_PRESHARED_KEY | WG_CONF_PEER_HAS_PERSISTENT_KEEPALIVE |
 	       WG_CONF_PEER_REPLACE_ALLOWEDIPS | WG_CONF_PEER_HAS_ENDPOINT));
-	CHECK(c.inside.flags == (WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES));
+	CHECK(c.inside.flags == (WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES | WG_CONF_INSIDE_HAS_POOLS));
 	wg_conf_free(&c);
 	/* freed means empty and wiped */
 	for (size_t i = 0; i < sizeof(c); i++)
@@ -1033,7 +1096,7 @@ static void test_round_trip_large_peer(void)
 	wg_conf_init(&c);
 	c.device.flags = WG_CONF_DEVICE_HAS_PRIVATE_KEY | WG_CONF_DEVICE_HAS_LISTEN_PORT |
 			 WG_CONF_DEVICE_HAS_FWMARK | WG_CONF_DEVICE_REPLACE_PEERS;
-	c.inside.flags = WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES;
+	c.inside.flags = WG_CONF_INSIDE_HAS_MTU | WG_CONF_INSIDE_REPLACE_ADDRESSES | WG_CONF_INSIDE_HAS_POOLS;
 	wg_key_from_base64(c.device.private_key, K1, strlen(K1));
 	snprintf(c.appliance.outside_device, sizeof(c.appliance.outside_device), "net_tap0");
 	c.appliance.outside_addr6 = (struct wg_conf_prefix){ .family = AF_INET6, .cidr = 64,

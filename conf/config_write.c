@@ -91,6 +91,19 @@ static void write_appliance(FILE *f, const struct wg_conf_appliance *a)
 		fprintf(f, "ControlLcore = %u\n", a->control_lcore);
 	fprintf(f, "RingSize = %u\nMempoolSize = %u\nBurstSize = %u\nHandshakeQueue = %u\n",
 		a->ring_size, a->mempool_size, a->burst_size, a->handshake_queue);
+	fprintf(f, "MaxPeers = %u\n", a->max_peers);
+	if (a->state_file[0])
+		fprintf(f, "StateFile = %s\n", a->state_file);
+	if (a->api_token_file[0]) {
+		char ep[WG_CONF_ENDPOINT_STR];
+
+		wg_conf_format_endpoint(ep, &a->api_listen);
+		fprintf(f, "ApiTokenFile = %s\nApiListen = %s\n", a->api_token_file, ep);
+	}
+	if (a->api_tls_cert[0])
+		fprintf(f, "ApiTlsCertificate = %s\nApiTlsKey = %s\n", a->api_tls_cert, a->api_tls_key);
+	fprintf(f, "MetricsPerPeer = %s\n", a->metrics_per_peer ? "on" : "off");
+	fprintf(f, "UapiInterface = %s\n", a->uapi_name[0] ? a->uapi_name : "off");
 }
 
 static void write_peer(FILE *f, const struct wg_conf_peer *peer, bool include_secrets)
@@ -123,6 +136,7 @@ int wg_conf_write(FILE *f, const struct wg_conf *c, bool include_secrets)
 		fprintf(f, "FwMark = 0x%x\n", dev->fwmark);
 	write_prefixes(f, "Address", &c->inside.addresses);
 	fprintf(f, "MTU = %u\n", c->inside.mtu);
+	write_prefixes(f, "AddressPool", &c->inside.pools);
 	write_appliance(f, &c->appliance);
 	for (size_t i = 0; i < dev->n_peers; i++)
 		write_peer(f, &dev->peers[i], include_secrets);
