@@ -27,6 +27,11 @@
  * removing a prefix costs O(1) after it is found, and removal by owner costs
  * O(the owner's prefixes): never a walk of the table.
  *
+ * Reserve. Nodes pre-allocated by wg_allowedips_reserve wait on a private
+ * list and are taken by insert before the heap; they are "wide" (the v6
+ * size, so they fit either family) and count at that size in the memory
+ * figure once linked. Readers never see the list.
+ *
  * Concurrency rule. One writer, lock-free readers:
  * - a node is fully built (key, cidr, children, owner) before the release
  *   store that links it; readers load child and owner pointers with acquire
@@ -53,57 +58,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dataplane/allowedips.h"
+#include "dataplane/allowedips_internal.h"
 
-#define V4_STRIDE 16u
-#define V4_SLOTS (1u << V4_STRIDE)
-#define PARENT_ROOT 2u
-#define MAX_DEPTH 129u /* cidr 0..128, strictly growing along a path */
 #define BULK_LANES 16u
-
-struct wg_allowedips_node {
-	/* read by lookups */
-	struct wg_allowedips_node *child[2];
-	struct wg_allowedips_owner *owner; /* NULL: branch node */
-	uint8_t cidr;			   /* immutable */
-	uint8_t bits;			   /* 32 or 128, immutable */
-	uint8_t parent_kind;		   /* writer: 0/1 = parent->child[i]; root slot */
-	uint8_t unused;
-	uint32_t key4;	 /* v4 prefix, host order, immutable */
-	uint64_t key6[]; /* v6 prefix, two host-order words, immutable; none for v4 */
-			 /* then struct links, after the key: lookups touch only the bytes above */
-};
-
-/* writer only: where the node hangs, and its owner's list */
-struct links {
-	struct wg_allowedips_node **parent_slot;
-	struct wg_allowedips_node *owner_next;
-	struct wg_allowedips_node **owner_pprev;
-};
-
-struct wg_allowedips {
-	struct wg_allowedips_node *root6;
-	struct wg_allowedips_node *short4; /* v4 prefixes shorter than /16 */
-	wg_allowedips_defer_free_fn defer_free;
-	void *ctx;
-	size_t prefixes4, prefixes6, nodes, bytes;
-	uint64_t allocated, deferred, visits;
-	struct wg_allowedips_node *slot4[V4_SLOTS]; /* v4 prefixes /16 or longer */
-};
-
-/* an address or prefix as two host-order words; v4 in the top of w[0] */
-struct key {
-	uint64_t w[2];
-};
 
 static inline uint32_t mask32(unsigned int cidr) /* 0..32 */
 {
 	return (uint32_t)(~0ULL << (32 - cidr));
-}
-
-static inline uint64_t mask64(unsigned int cidr) /* 0..64 */
-{
-	return cidr ? ~0ULL << (64 - cidr) : 0;
 }
 
 static inline unsigned int family_bits(int family)
@@ -138,41 +99,6 @@ static void load_key(struct key *k, unsigned int bits, const uint8_t *addr)
 	}
 }
 
-static void mask_key(struct key *k, unsigned int cidr)
-{
-	k->w[0] &= mask64(cidr < 64 ? cidr : 64);
-	k->w[1] &= mask64(cidr > 64 ? cidr - 64 : 0);
-}
-
-static void node_key(const struct wg_allowedips_node *n, struct key *k)
-{
-	if (n->bits == 32) {
-		k->w[0] = (uint64_t)n->key4 << 32;
-		k->w[1] = 0;
-	} else {
-		k->w[0] = n->key6[0];
-		k->w[1] = n->key6[1];
-	}
-}
-
-/* bit pos (0 = most significant) of k; pos < bits, never pos == bits */
-static inline unsigned int bit_at(const struct key *k, unsigned int pos)
-{
-	return (k->w[pos >> 6] >> (63 - (pos & 63))) & 1;
-}
-
-/* k lies inside n's prefix */
-static bool key_matches(const struct wg_allowedips_node *n, const struct key *k)
-{
-	struct key nk, x;
-
-	node_key(n, &nk);
-	x.w[0] = nk.w[0] ^ k->w[0];
-	x.w[1] = nk.w[1] ^ k->w[1];
-	mask_key(&x, n->cidr);
-	return !x.w[0] && !x.w[1];
-}
-
 /* number of leading bits n's key and k share, at most n->bits */
 static unsigned int common_bits(const struct wg_allowedips_node *n, const struct key *k)
 {
@@ -189,29 +115,26 @@ static unsigned int common_bits(const struct wg_allowedips_node *n, const struct
 	return n->bits;
 }
 
-static inline size_t key_size(unsigned int bits)
+/*
+ * A zeroed node for k/cidr, as calloc gives it: from the reserve while it
+ * has one (a wide block, node_size(128), so it fits either family),
+ * otherwise from the heap.
+ */
+static struct wg_allowedips_node *node_new(struct wg_allowedips *t, const struct key *k,
+					   unsigned int cidr, unsigned int bits)
 {
-	return bits == 128 ? 2 * sizeof(uint64_t) : 0;
-}
+	struct wg_allowedips_node *n = t->reserve;
 
-/* v4: 56 bytes, v6: 72 */
-static inline size_t node_size(unsigned int bits)
-{
-	return sizeof(struct wg_allowedips_node) + key_size(bits) + sizeof(struct links);
-}
-
-static inline struct links *links(const struct wg_allowedips_node *n)
-{
-	return (struct links *)((char *)(uintptr_t)n + sizeof(*n) + key_size(n->bits));
-}
-
-static struct wg_allowedips_node *node_new(const struct key *k, unsigned int cidr,
-					   unsigned int bits)
-{
-	struct wg_allowedips_node *n = calloc(1, node_size(bits));
-
-	if (!n)
-		return NULL;
+	if (n) {
+		t->reserve = n->child[0];
+		t->reserved--;
+		memset(n, 0, node_size(128));
+		n->wide = 1;
+	} else {
+		n = calloc(1, node_size(bits));
+		if (!n)
+			return NULL;
+	}
 	n->cidr = (uint8_t)cidr;
 	n->bits = (uint8_t)bits;
 	if (bits == 32) {
@@ -221,6 +144,18 @@ static struct wg_allowedips_node *node_new(const struct key *k, unsigned int cid
 		n->key6[1] = k->w[1];
 	}
 	return n;
+}
+
+/* give back a node from node_new that was never linked */
+static void node_unused(struct wg_allowedips *t, struct wg_allowedips_node *n)
+{
+	if (n->wide) {
+		n->child[0] = t->reserve;
+		t->reserve = n;
+		t->reserved++;
+	} else {
+		free(n);
+	}
 }
 
 static inline struct wg_allowedips_node *load_node(struct wg_allowedips_node *const *p)
@@ -272,7 +207,7 @@ static void count_prefix(struct wg_allowedips *t, unsigned int bits, int delta)
 static void account_linked(struct wg_allowedips *t, const struct wg_allowedips_node *n)
 {
 	t->nodes++;
-	t->bytes += node_size(n->bits);
+	t->bytes += node_bytes(n);
 	t->allocated++;
 }
 
@@ -280,7 +215,7 @@ static void account_linked(struct wg_allowedips *t, const struct wg_allowedips_n
 static void retire(struct wg_allowedips *t, struct wg_allowedips_node *n)
 {
 	t->nodes--;
-	t->bytes -= node_size(n->bits);
+	t->bytes -= node_bytes(n);
 	t->deferred++;
 	if (t->defer_free)
 		t->defer_free(t->ctx, n);
@@ -359,12 +294,67 @@ void wg_allowedips_destroy(struct wg_allowedips *t)
 	free_subtree(t->short4);
 	for (unsigned int i = 0; i < V4_SLOTS; i++)
 		free_subtree(t->slot4[i]);
+	wg_allowedips_unreserve(t);
 	free(t);
 }
 
 void wg_allowedips_node_free(void *node)
 {
 	free(node);
+}
+
+/*
+ * The reserve: wide nodes on a private list (through child[0]), never
+ * reachable by readers. Insert needs at most two nodes (the prefix and a
+ * branch node) and takes them from here first, so 2n reserved nodes make
+ * the next n inserts unable to fail. Tops up to 2n, all or nothing.
+ */
+int wg_allowedips_reserve(struct wg_allowedips *t, size_t n_inserts)
+{
+	struct wg_allowedips_node *list = NULL, *last = NULL, *n;
+	size_t want;
+
+	if (!t)
+		return -EINVAL;
+	if (n_inserts > SIZE_MAX / 2)
+		return -ENOMEM;
+	want = 2 * n_inserts;
+	for (size_t have = t->reserved; have < want; have++) {
+		n = calloc(1, node_size(128));
+		if (!n)
+			goto err_free;
+		n->wide = 1;
+		n->child[0] = list;
+		list = n;
+		if (!last)
+			last = n;
+	}
+	if (list) {
+		last->child[0] = t->reserve;
+		t->reserve = list;
+		t->reserved = want;
+	}
+	return 0;
+
+err_free:
+	while ((n = list)) {
+		list = n->child[0];
+		free(n);
+	}
+	return -ENOMEM;
+}
+
+void wg_allowedips_unreserve(struct wg_allowedips *t)
+{
+	struct wg_allowedips_node *n;
+
+	if (!t)
+		return;
+	while ((n = t->reserve)) {
+		t->reserve = n->child[0];
+		free(n);
+	}
+	t->reserved = 0;
 }
 
 /*
@@ -398,7 +388,7 @@ int wg_allowedips_insert(struct wg_allowedips *t, int family, const uint8_t *add
 		node = *where;
 	}
 
-	n = node_new(&k, cidr, bits);
+	n = node_new(t, &k, cidr, bits);
 	if (!n)
 		return -ENOMEM;
 	if (node) {
@@ -410,9 +400,9 @@ int wg_allowedips_insert(struct wg_allowedips *t, int family, const uint8_t *add
 			struct key mk = k;
 
 			mask_key(&mk, common);
-			mid = node_new(&mk, common, bits);
+			mid = node_new(t, &mk, common, bits);
 			if (!mid) {
-				free(n);
+				node_unused(t, n);
 				return -ENOMEM;
 			}
 		}
@@ -485,25 +475,6 @@ static void remove_node(struct wg_allowedips *t, struct wg_allowedips_node *n)
 	retire(t, n);
 }
 
-/* the linked node of exactly k/cidr, or NULL */
-static struct wg_allowedips_node *find_exact(const struct wg_allowedips *t, unsigned int bits,
-					     const struct key *k, unsigned int cidr)
-{
-	struct wg_allowedips_node *node;
-
-	if (bits == 128)
-		node = t->root6;
-	else
-		node = cidr >= V4_STRIDE ? t->slot4[k->w[0] >> (64 - V4_STRIDE)] : t->short4;
-
-	while (node && node->cidr <= cidr && key_matches(node, k)) {
-		if (node->cidr == cidr)
-			return node;
-		node = node->child[bit_at(k, node->cidr)];
-	}
-	return NULL;
-}
-
 int wg_allowedips_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
 			 unsigned int cidr, struct wg_allowedips_owner *owner)
 {
@@ -520,6 +491,21 @@ int wg_allowedips_remove(struct wg_allowedips *t, int family, const uint8_t *add
 		return -ENOENT;
 	remove_node(t, n);
 	return 0;
+}
+
+struct wg_allowedips_owner *wg_allowedips_owner_of(const struct wg_allowedips *t, int family,
+						   const uint8_t *addr, unsigned int cidr)
+{
+	unsigned int bits = family_bits(family);
+	const struct wg_allowedips_node *n;
+	struct key k;
+
+	if (!t || !addr || !bits || cidr > bits)
+		return NULL;
+	load_key(&k, bits, addr);
+	mask_key(&k, cidr);
+	n = find_exact(t, bits, &k, cidr);
+	return n ? n->owner : NULL; /* a branch node has none */
 }
 
 size_t wg_allowedips_remove_by_owner(struct wg_allowedips *t, struct wg_allowedips_owner *owner)
@@ -772,142 +758,5 @@ void wg_allowedips_get_stats(const struct wg_allowedips *t, struct wg_allowedips
 	st->nodes_allocated = t->allocated;
 	st->nodes_deferred = t->deferred;
 	st->visits = t->visits;
-}
-
-/* consistency check */
-
-struct check {
-	const char *why;
-	size_t prefixes4, prefixes6, nodes, bytes;
-};
-
-static bool fail(struct check *c, const char *why)
-{
-	if (!c->why)
-		c->why = why;
-	return false;
-}
-
-/*
- * n hangs from slot (kind: which child of parent, or PARENT_ROOT); slot_lo
- * and slot_hi bound the cidr of the nodes allowed under this root, and for
- * v4 slots top16 is the slot index (-1: no constraint).
- */
-static bool check_node(struct check *c, const struct wg_allowedips_node *n,
-		       const struct wg_allowedips_node *parent,
-		       struct wg_allowedips_node *const *slot, unsigned int kind, unsigned int bits,
-		       unsigned int cidr_lo, unsigned int cidr_hi, long top16, unsigned int depth)
-{
-	struct key k, mk;
-
-	if (depth > MAX_DEPTH)
-		return fail(c, "path longer than the address");
-	if (n->bits != bits)
-		return fail(c, "node of the wrong family");
-	if (n->cidr > bits || n->cidr < cidr_lo || n->cidr > cidr_hi)
-		return fail(c, "cidr out of range for its root");
-	node_key(n, &k);
-	mk = k;
-	mask_key(&mk, n->cidr);
-	if (memcmp(&mk, &k, sizeof(k)))
-		return fail(c, "host bits set in a key");
-	if (top16 >= 0 && (long)(n->key4 >> (32 - V4_STRIDE)) != top16)
-		return fail(c, "v4 node in the wrong first-level slot");
-	if (links(n)->parent_slot != slot || n->parent_kind != kind)
-		return fail(c, "wrong parent link");
-	if (parent) {
-		if (n->cidr <= parent->cidr)
-			return fail(c, "child not longer than its parent");
-		if (!key_matches(parent, &k))
-			return fail(c, "child outside its parent's prefix");
-		if (bit_at(&k, parent->cidr) != kind)
-			return fail(c, "child on the wrong side");
-	}
-	if (n->cidr == bits && (n->child[0] || n->child[1]))
-		return fail(c, "full-length node with children");
-	if (!n->owner && !(n->child[0] && n->child[1]))
-		return fail(c, "branch node without two children");
-	if (n->owner) {
-		if (!links(n)->owner_pprev || *links(n)->owner_pprev != n)
-			return fail(c, "broken owner link");
-		if (bits == 32)
-			c->prefixes4++;
-		else
-			c->prefixes6++;
-	}
-	c->nodes++;
-	c->bytes += node_size(bits);
-	for (unsigned int i = 0; i < 2; i++)
-		if (n->child[i] && !check_node(c, n->child[i], n, &n->child[i], i, bits, cidr_lo,
-					       cidr_hi, top16, depth + 1))
-			return false;
-	return true;
-}
-
-static bool check_owner(struct check *c, const struct wg_allowedips *t,
-			const struct wg_allowedips_owner *o)
-{
-	struct wg_allowedips_node *const *prev = &o->head;
-	const struct wg_allowedips_node *n;
-	size_t count = 0;
-	struct key k;
-
-	for (n = o->head; n; prev = &links(n)->owner_next, n = links(n)->owner_next) {
-		if (++count > o->count)
-			return fail(c, "owner list longer than its count");
-		if (n->owner != o)
-			return fail(c, "node on the list of another owner");
-		if (links(n)->owner_pprev != prev)
-			return fail(c, "broken owner back link");
-		node_key(n, &k);
-		if (find_exact(t, n->bits, &k, n->cidr) != n)
-			return fail(c, "owned node not in the trie");
-	}
-	if (count != o->count)
-		return fail(c, "owner count differs from its list");
-	return true;
-}
-
-/*
- * The next non-empty v4 slot from i on (V4_SLOTS: none). The fuzzer checks
- * the table after every input: keep coverage tracing out of this scan.
- */
-#if defined(__clang__)
-__attribute__((no_sanitize("coverage")))
-#endif
-__attribute__((noinline))
-static unsigned int next_slot(const struct wg_allowedips *t, unsigned int i)
-{
-	while (i < V4_SLOTS && !t->slot4[i])
-		i++;
-	return i;
-}
-
-bool wg_allowedips_check(const struct wg_allowedips *t, struct wg_allowedips_owner *const *owners,
-			 size_t n_owners, const char **why)
-{
-	struct check c = { 0 };
-	bool ok = true;
-
-	c.bytes = sizeof(*t);
-	if (t->root6)
-		ok = check_node(&c, t->root6, NULL, &t->root6, PARENT_ROOT, 128, 0, 128, -1, 1);
-	if (ok && t->short4)
-		ok = check_node(&c, t->short4, NULL, &t->short4, PARENT_ROOT, 32, 0, V4_STRIDE - 1,
-				-1, 1);
-	for (unsigned int i = next_slot(t, 0); ok && i < V4_SLOTS; i = next_slot(t, i + 1))
-		ok = check_node(&c, t->slot4[i], NULL, &t->slot4[i], PARENT_ROOT, 32, V4_STRIDE, 32,
-				(long)i, 1);
-	if (ok && (c.prefixes4 != t->prefixes4 || c.prefixes6 != t->prefixes6))
-		ok = fail(&c, "prefix counts differ from the trie");
-	if (ok && (c.nodes != t->nodes || c.bytes != t->bytes))
-		ok = fail(&c, "node count or memory figure differs from the trie");
-	if (ok && t->allocated - t->deferred != t->nodes)
-		ok = fail(&c, "allocated - deferred differs from the linked nodes");
-	for (size_t i = 0; ok && i < n_owners; i++)
-		if (owners[i])
-			ok = check_owner(&c, t, owners[i]);
-	if (!ok && why)
-		*why = c.why;
-	return ok;
+	st->reserved = t->reserved;
 }

@@ -6,7 +6,7 @@
  * that sent it. IPv4 and IPv6, in one table per interface.
  *
  * Concurrency rule: one writer (the control thread) calls everything that
- * changes the table, the stats and walk_owner; any number of readers call
+ * changes the table, the reserve, owner_of, the stats and walk_owner; any number of readers call
  * wg_allowedips_lookup{,_bulk}() at the same time, without locks, and are
  * never blocked. A node the writer unlinks is handed to the defer_free
  * callback given at create, exactly once; its memory stays readable until
@@ -50,8 +50,10 @@ typedef void (*wg_allowedips_defer_free_fn)(void *ctx, void *node);
 struct wg_allowedips_stats {
 	size_t prefixes4, prefixes6; /* prefixes in the table */
 	size_t nodes;		     /* linked nodes: prefixes + branch nodes */
-	size_t bytes;		     /* table struct + linked nodes (requested sizes) */
-	uint64_t nodes_allocated;    /* since create */
+	size_t bytes;		     /* table struct + linked nodes (requested sizes; */
+				     /* a node from the reserve counts at the v6 size) */
+	size_t reserved;	     /* in the reserve, not in nodes or bytes: 72 bytes each */
+	uint64_t nodes_allocated;    /* linked since create (from the heap or the reserve) */
 	uint64_t nodes_deferred;     /* handed to defer_free since create */
 	uint64_t visits;	     /* nodes touched by removals since create */
 };
@@ -86,6 +88,29 @@ int wg_allowedips_remove(struct wg_allowedips *t, int family, const uint8_t *add
 /* Remove all of owner's prefixes in O(their number); returns how many. */
 size_t wg_allowedips_remove_by_owner(struct wg_allowedips *t, struct wg_allowedips_owner *owner);
 
+/*
+ * The owner of exactly addr/cidr (host bits masked off), NULL when that
+ * prefix is not in the table (a covering or a more specific prefix does not
+ * count) or the arguments are invalid. One walk, O(depth). Writer only.
+ */
+struct wg_allowedips_owner *wg_allowedips_owner_of(const struct wg_allowedips *t, int family,
+						   const uint8_t *addr, unsigned int cidr);
+
+/*
+ * Node reserve, to apply a change of several steps without a failure half
+ * way: after wg_allowedips_reserve(t, n) returns 0, the next n calls of
+ * wg_allowedips_insert cannot fail with -ENOMEM (each needs at most two
+ * new nodes: the prefix and possibly a branch node; a move or an -EINVAL
+ * needs none). It tops the reserve up to 2n nodes (it does not add to what
+ * is there); -ENOMEM leaves the reserve as it was; -EINVAL for a NULL
+ * table. Insert takes nodes from the reserve before the heap; they are
+ * plain heap blocks and go through defer_free and wg_allowedips_node_free
+ * like any other. unreserve frees what is left, and so does destroy.
+ * Writer only.
+ */
+int wg_allowedips_reserve(struct wg_allowedips *t, size_t n_inserts);
+void wg_allowedips_unreserve(struct wg_allowedips *t);
+
 /* Longest-prefix match; NULL when nothing matches or family is unknown. Lock-free. */
 struct wg_allowedips_owner *wg_allowedips_lookup(const struct wg_allowedips *t, int family,
 						 const uint8_t *addr);
@@ -114,7 +139,7 @@ void wg_allowedips_get_stats(const struct wg_allowedips *t, struct wg_allowedips
 
 /*
  * Full consistency check of the trie (keys, bit order, parent links, branch
- * nodes, counts, memory figure) and of the listed owners' lists; for tests
+ * nodes, counts, memory figure, the reserve's length) and of the listed owners' lists; for tests
  * and the fuzzer. Writer only; O(table). On failure *why (if why) names the
  * broken invariant.
  */

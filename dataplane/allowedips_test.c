@@ -21,6 +21,7 @@
  * makes a later lookup crash or fail. Random tests print their seed;
  * WG_TEST_SEED=n replays one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -871,6 +872,310 @@ static void test_defer_free_once(void)
 	free(pp);
 }
 
+/* ---- exact-prefix lookup and the node reserve ---- */
+
+struct pfx {
+	const char *addr;
+	unsigned int cidr;
+	int who; /* owner index; -1: NULL */
+};
+
+static int pfx_parse(const struct pfx *p, uint8_t a[16])
+{
+	int fam = strchr(p->addr, ':') ? AF_INET6 : AF_INET;
+
+	memset(a, 0, 16);
+	if (inet_pton(fam, p->addr, a) != 1)
+		abort(); /* test bug */
+	return fam;
+}
+
+static void check_owner_of(struct wg_allowedips *t, struct wg_allowedips_owner *o,
+			   const struct pfx *q, size_t n, const char *phase)
+{
+	uint8_t a[16];
+
+	for (size_t i = 0; i < n; i++) {
+		int fam = pfx_parse(&q[i], a);
+		struct wg_allowedips_owner *got = wg_allowedips_owner_of(t, fam, a, q[i].cidr);
+
+		CHECK_MSG(got == (q[i].who < 0 ? NULL : &o[q[i].who]),
+			  "%s: owner_of %s/%u: got %td want %d", phase, q[i].addr, q[i].cidr,
+			  got ? got - o : -1, q[i].who);
+	}
+}
+
+/* owner_of answers for exactly one prefix: never a covering or a more specific one */
+static void test_owner_of(void)
+{
+	static const struct pfx ins[] = {
+		{ "10.0.0.0", 8, 0 },
+		{ "10.1.0.0", 16, 1 },
+		{ "10.1.2.0", 24, 2 },
+		{ "10.1.2.3", 32, 3 },
+		{ "10.2.0.0", 16, 1 }, /* and a branch node 10.0.0.0/14 */
+		{ "128.0.0.0", 1, 3 },
+		{ "::", 0, 2 },
+		{ "2001:db8::", 32, 0 },
+		{ "2001:db8:1::", 48, 1 },
+		{ "2001:db8:2::", 48, 2 }, /* and a branch node 2001:db8::/46 */
+		{ "2001:db8:1::5", 128, 3 },
+	};
+	static const struct pfx q[] = {
+		/* exact */
+		{ "10.0.0.0", 8, 0 },
+		{ "10.1.0.0", 16, 1 },
+		{ "10.1.2.0", 24, 2 },
+		{ "10.1.2.3", 32, 3 },
+		{ "10.2.0.0", 16, 1 },
+		{ "128.0.0.0", 1, 3 },
+		{ "::", 0, 2 },
+		{ "2001:db8::", 32, 0 },
+		{ "2001:db8:1::", 48, 1 },
+		{ "2001:db8:1::5", 128, 3 },
+		/* host bits set in the query */
+		{ "10.255.1.1", 8, 0 },
+		{ "10.1.255.255", 16, 1 },
+		{ "10.1.2.77", 24, 2 },
+		{ "255.1.2.3", 1, 3 },
+		{ "2001:db8:ffff::1", 32, 0 },
+		{ "2001:db8:1:ffff::", 48, 1 },
+		{ "fe80::1", 0, 2 },
+		/* covered only */
+		{ "10.1.2.0", 25, -1 },
+		{ "10.1.3.0", 24, -1 },
+		{ "10.3.0.0", 16, -1 },
+		{ "10.1.2.4", 32, -1 },
+		{ "200.0.0.0", 8, -1 },
+		{ "2001:db8:1::", 64, -1 },
+		{ "2001:db8:1::4", 128, -1 },
+		{ "2001:db9::", 32, -1 },
+		/* more specific only (some also covered) */
+		{ "10.0.0.0", 7, -1 },
+		{ "10.1.0.0", 15, -1 },
+		{ "10.1.2.2", 31, -1 },
+		{ "0.0.0.0", 0, -1 },
+		{ "2001:db8::", 31, -1 },
+		{ "2001:db8:1::4", 126, -1 },
+		/* branch nodes are no prefixes */
+		{ "10.0.0.0", 14, -1 },
+		{ "2001:db8::", 46, -1 },
+		/* not nearby: nothing at all */
+		{ "11.0.0.0", 8, -1 },
+		{ "127.0.0.0", 1, -1 },
+	};
+	static const struct pfx after_remove[] = {
+		{ "10.1.0.0", 16, -1 }, { "10.1.2.0", 24, 2 }, { "10.0.0.0", 8, 0 },
+		{ "10.2.0.0", 16, 1 }, { "10.1.2.3", 32, 3 }, { "2001:db8:1::", 48, -1 },
+		{ "2001:db8::", 32, 0 }, { "2001:db8:1::5", 128, 3 },
+	};
+	static const struct pfx after_move[] = {
+		{ "10.1.2.0", 24, 1 }, { "::", 0, 0 }, { "10.1.2.3", 32, 0 }, { "10.2.0.0", 16, 1 },
+		{ "2001:db8:2::", 48, 2 }, { "2001:db8:1::5", 128, 0 },
+	};
+	static const struct pfx after_owner_gone[] = {
+		{ "10.1.2.3", 32, -1 }, { "2001:db8:1::5", 128, -1 }, { "128.0.0.0", 1, 3 },
+		{ "10.0.0.0", 8, -1 }, { "2001:db8::", 32, -1 }, { "::", 0, -1 },
+		{ "10.1.2.0", 24, 1 }, { "2001:db8:2::", 48, 2 },
+	};
+	struct wg_allowedips_owner o[4] = { 0 }, *pp[4] = { &o[0], &o[1], &o[2], &o[3] };
+	struct dfree d = { 0 };
+	struct wg_allowedips *t = wg_allowedips_create(dfree_cb, &d);
+	struct wg_allowedips_stats st0, st1;
+	uint8_t a[16];
+
+	if (!t) {
+		CHECK(t != NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		int fam = pfx_parse(&ins[i], a);
+
+		CHECK(wg_allowedips_owner_of(t, fam, a, ins[i].cidr) == NULL); /* not there yet */
+		CHECK(wg_allowedips_insert(t, fam, a, ins[i].cidr, &o[ins[i].who]) == 0);
+	}
+	CHECK_TABLE(t, pp, 4);
+	wg_allowedips_get_stats(t, &st0);
+	check_owner_of(t, o, q, sizeof(q) / sizeof(q[0]), "full");
+	/* a query changes nothing, and bad arguments are just NULL */
+	wg_allowedips_get_stats(t, &st1);
+	CHECK(!memcmp(&st0, &st1, sizeof(st0)));
+	set4(a, 10, 0, 0, 0);
+	CHECK(wg_allowedips_owner_of(t, AF_INET, a, 33) == NULL);
+	CHECK(wg_allowedips_owner_of(t, AF_INET6, a, 129) == NULL);
+	CHECK(wg_allowedips_owner_of(t, AF_UNSPEC, a, 8) == NULL);
+	CHECK(wg_allowedips_owner_of(t, AF_INET, NULL, 8) == NULL);
+	CHECK(wg_allowedips_owner_of(NULL, AF_INET, a, 8) == NULL);
+	/* the other family's bytes are another prefix */
+	CHECK(wg_allowedips_owner_of(t, AF_INET6, a, 8) == NULL);
+
+	set4(a, 10, 1, 0, 0);
+	CHECK(wg_allowedips_remove(t, AF_INET, a, 16, &o[1]) == 0);
+	set6(a, 0x20010db8, 0x00010000, 0, 0);
+	CHECK(wg_allowedips_remove(t, AF_INET6, a, 48, &o[1]) == 0);
+	check_owner_of(t, o, after_remove, sizeof(after_remove) / sizeof(after_remove[0]),
+		       "after removal");
+	/* moves: the same prefix answers its new owner */
+	set4(a, 10, 1, 2, 0);
+	CHECK(wg_allowedips_insert(t, AF_INET, a, 24, &o[1]) == 0);
+	set4(a, 10, 1, 2, 3);
+	CHECK(wg_allowedips_insert(t, AF_INET, a, 32, &o[0]) == 0);
+	CHECK(wg_allowedips_insert(t, AF_INET6, a, 0, &o[0]) == 0);
+	set6(a, 0x20010db8, 0x00010000, 0, 5);
+	CHECK(wg_allowedips_insert(t, AF_INET6, a, 128, &o[0]) == 0);
+	check_owner_of(t, o, after_move, sizeof(after_move) / sizeof(after_move[0]), "after move");
+	CHECK_TABLE(t, pp, 4);
+	CHECK(wg_allowedips_remove_by_owner(t, &o[0]) == 5);
+	check_owner_of(t, o, after_owner_gone,
+		       sizeof(after_owner_gone) / sizeof(after_owner_gone[0]), "owner gone");
+	CHECK_TABLE(t, pp, 4);
+	wg_allowedips_destroy(t);
+	dfree_done(&d);
+}
+
+/* tops up to 2 nodes per insert, never down, all or nothing */
+static void test_reserve_sizes(void)
+{
+	static const struct {
+		size_t n;
+		int ret;
+		size_t reserved;
+	} steps[] = {
+		{ 0, 0, 0 },	    /* a no-op */
+		{ 3, 0, 6 },	    /* two nodes per insert */
+		{ 1, 0, 6 },	    /* never shrinks */
+		{ 3, 0, 6 },	    /* tops up: does not add */
+		{ 5, 0, 10 },
+		{ 0, 0, 10 },
+		{ SIZE_MAX, -ENOMEM, 10 }, /* reserve as before */
+		{ SIZE_MAX / 2 + 1, -ENOMEM, 10 },
+		{ 6, 0, 12 },
+	};
+	struct wg_allowedips *t = wg_allowedips_create(NULL, NULL);
+	struct wg_allowedips_stats st, st0;
+
+	if (!t) {
+		CHECK(t != NULL);
+		return;
+	}
+	wg_allowedips_get_stats(t, &st0);
+	CHECK(st0.reserved == 0);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int ret = wg_allowedips_reserve(t, steps[i].n);
+
+		wg_allowedips_get_stats(t, &st);
+		CHECK_MSG(ret == steps[i].ret && st.reserved == steps[i].reserved,
+			  "step %zu: reserve(%zu) = %d, %zu reserved", i, steps[i].n, ret,
+			  st.reserved);
+		/* reserved nodes are in neither the node count nor the memory figure */
+		CHECK(st.nodes == 0 && st.bytes == st0.bytes && st.nodes_allocated == 0);
+		CHECK(wg_allowedips_memory(t) == st0.bytes);
+		CHECK_TABLE(t, NULL, 0);
+	}
+	CHECK(wg_allowedips_reserve(NULL, 1) == -EINVAL);
+	wg_allowedips_unreserve(t);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.reserved == 0 && st.bytes == st0.bytes);
+	CHECK_TABLE(t, NULL, 0);
+	wg_allowedips_unreserve(t); /* twice is fine */
+	wg_allowedips_unreserve(NULL);
+	CHECK(wg_allowedips_reserve(t, 0) == 0);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.reserved == 0);
+	/* destroy frees what is left (ASan's leak check sees it otherwise) */
+	CHECK(wg_allowedips_reserve(t, 100) == 0);
+	wg_allowedips_destroy(t);
+}
+
+/*
+ * After reserve(n), n inserts take every node from the reserve: the nodes
+ * linked (nodes_allocated) grow exactly by the nodes the reserve lost, so
+ * none came from the heap. Each insert here needs two nodes (the kernel's
+ * one-bit-off addresses, in increasing bit order, each split off a new
+ * branch node). A node from the reserve counts at the v6 size, also for v4.
+ */
+static void test_reserve_inserts(void)
+{
+	struct wg_allowedips_owner o[2] = { 0 }, *pp[2] = { &o[0], &o[1] };
+	struct wg_allowedips_stats st0, st1, st;
+	struct dfree d = { 0 };
+	struct wg_allowedips *t = wg_allowedips_create(dfree_cb, &d);
+	const unsigned int n6 = 40, n4 = 16;
+	const size_t wide = 2 * (n6 + n4); /* nodes the inserts need */
+	uint8_t ip[16];
+
+	if (!t) {
+		CHECK(t != NULL);
+		return;
+	}
+	memset(ip, 0xff, 16);
+	CHECK(wg_allowedips_insert(t, AF_INET6, ip, 128, &o[0]) == 0);
+	set4(ip, 10, 0, 255, 255);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 32, &o[0]) == 0);
+	wg_allowedips_get_stats(t, &st0);
+	CHECK(wg_allowedips_reserve(t, n6 + n4) == 0);
+	wg_allowedips_get_stats(t, &st1);
+	CHECK(st1.reserved == 2 * (n6 + n4));
+	CHECK(st1.bytes == st0.bytes && st1.nodes_allocated == st0.nodes_allocated);
+
+	for (unsigned int i = 0; i < n6 + n4; i++) {
+		int fam = i < n6 ? AF_INET6 : AF_INET;
+
+		if (i < n6) {
+			memset(ip, 0xff, 16);
+			ip[i / 8] ^= (uint8_t)(0x80 >> (i % 8));
+		} else {
+			unsigned int b = 16 + (i - n6); /* bits 16..31: inside the 10.0 slot */
+
+			set4(ip, 10, 0, 255, 255);
+			ip[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+		}
+		CHECK(wg_allowedips_insert(t, fam, ip, fam == AF_INET ? 32 : 128, &o[1]) == 0);
+		wg_allowedips_get_stats(t, &st);
+		CHECK_MSG(st.nodes_allocated - st0.nodes_allocated == st1.reserved - st.reserved,
+			  "insert %u: %" PRIu64 " nodes linked, %zu taken from the reserve", i,
+			  st.nodes_allocated - st0.nodes_allocated, st1.reserved - st.reserved);
+		CHECK(st.reserved == st1.reserved - 2 * (i + 1));
+	}
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.reserved == 0 && st.nodes == st0.nodes + 2 * (n6 + n4));
+	/* every new node is a wide block: 72 bytes, v4 or v6 */
+	CHECK_MSG(st.bytes == st0.bytes + wide * 72, "bytes %zu, want %zu", st.bytes,
+		  st0.bytes + wide * 72);
+	CHECK_TABLE(t, pp, 2);
+	for (unsigned int i = 0; i < n6; i++) {
+		memset(ip, 0xff, 16);
+		ip[i / 8] ^= (uint8_t)(0x80 >> (i % 8));
+		CHECK(wg_allowedips_lookup(t, AF_INET6, ip) == &o[1]);
+		CHECK(wg_allowedips_owner_of(t, AF_INET6, ip, 128) == &o[1]);
+	}
+	/* the reserve is empty: the heap again */
+	set4(ip, 192, 0, 2, 0);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 24, &o[0]) == 0);
+	wg_allowedips_get_stats(t, &st1);
+	CHECK(st1.reserved == 0 && st1.nodes_allocated == st.nodes_allocated + 1);
+	CHECK(st1.bytes == st.bytes + 56);
+	/* moves and bad arguments take nothing from the reserve */
+	CHECK(wg_allowedips_reserve(t, 1) == 0);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 24, &o[1]) == 0);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 33, &o[1]) == -EINVAL);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.reserved == 2 && st.nodes_allocated == st1.nodes_allocated);
+	CHECK_TABLE(t, pp, 2);
+	/* nodes from the reserve go through defer_free and node_free like any other */
+	CHECK(wg_allowedips_remove_by_owner(t, &o[1]) == n6 + n4 + 1);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.nodes == st0.nodes && st.bytes == st0.bytes);
+	CHECK(st.nodes_allocated - st.nodes_deferred == st.nodes && st.nodes_deferred == d.total);
+	CHECK_TABLE(t, pp, 2);
+	dfree_flush(&d);
+	/* destroy with a reserve and linked nodes left */
+	CHECK(wg_allowedips_reserve(t, 10) == 0);
+	wg_allowedips_destroy(t);
+	CHECK(!o[0].head && !o[0].count);
+	dfree_done(&d);
+}
+
 /* ---- randomized comparison with a naive model ---- */
 
 #define R_OWNERS 64
@@ -1109,11 +1414,46 @@ static int walk_cmp_cb(void *ctx, int family, const uint8_t *addr, unsigned int 
 	return 0;
 }
 
+/*
+ * owner_of of every prefix ever inserted (live or removed), and of
+ * neighbours of some (one bit shorter or longer, random host bits), against
+ * the model's exact entries
+ */
+static void compare_owner_of(struct rstate *s)
+{
+	uint8_t key[16], a[16], mk[16];
+	size_t bad = 0;
+
+	for (size_t i = 0; i < s->m.n; i++) {
+		const struct mentry *e = &s->m.e[i];
+		unsigned int bits = e->fam == AF_INET ? 32 : 128, cidr = e->cidr;
+		long j;
+
+		if (owner_index(s, wg_allowedips_owner_of(s->t, e->fam, e->key, cidr)) != e->owner)
+			bad++;
+		if (i % 4)
+			continue;
+		cidr = rndn(&s->r, 2) ? (cidr < bits ? cidr + 1 : cidr) : (cidr ? cidr - 1 : 0);
+		rnd_bytes(&s->r, a, 16);
+		memset(mk, 0xff, 16);
+		mask_bytes(mk, fam_len(e->fam), cidr);
+		for (unsigned int b = 0; b < 16; b++) /* cidr bits of the key, random host bits */
+			a[b] = (uint8_t)((e->key[b] & mk[b]) | (a[b] & ~mk[b]));
+		model_key(key, e->fam, a, cidr);
+		j = model_find(&s->m, e->fam, cidr, key);
+		if (owner_index(s, wg_allowedips_owner_of(s->t, e->fam, a, cidr)) !=
+		    (j < 0 ? -1 : s->m.e[j].owner))
+			bad++;
+	}
+	CHECK_MSG(bad == 0, "%zu owner_of answers differ from the model", bad);
+}
+
 static void compare_all(struct rstate *s, struct wg_allowedips_owner **pp, bool linear)
 {
 	static uint8_t addrs[R_LOOKUPS + 4 * 600][16];
 
 	CHECK_TABLE(s->t, pp, R_OWNERS);
+	compare_owner_of(s);
 	CHECK(wg_allowedips_count(s->t, AF_INET) == model_count(&s->m, AF_INET, -1));
 	CHECK(wg_allowedips_count(s->t, AF_INET6) == model_count(&s->m, AF_INET6, -1));
 	for (int o = 0; o < R_OWNERS; o++) {
@@ -1205,6 +1545,14 @@ static void test_random_vs_model(void)
 	for (int batch = 0; batch < R_BATCHES; batch++) {
 		/* one owner goes away entirely */
 		int gone = (int)rndn(&s->r, R_OWNERS);
+		size_t want = rndn(&s->r, 500);
+
+		/* some of the batch's nodes come from a reserve (wide v4 nodes mixed in) */
+		CHECK(wg_allowedips_reserve(s->t, want) == 0);
+		wg_allowedips_get_stats(s->t, &st);
+		CHECK(st.reserved >= 2 * want);
+		if (batch % 3 == 2)
+			wg_allowedips_unreserve(s->t);
 
 		wg_allowedips_remove_by_owner(s->t, &s->own[gone]);
 		for (size_t i = 0; i < s->m.n; i++)
@@ -1251,6 +1599,9 @@ static void test_random_vs_model(void)
 		compare_all(s, pp, batch == 0);
 		dfree_flush(&d); /* quiescent point: nothing unlinked may be reachable */
 	}
+	wg_allowedips_get_stats(s->t, &st);
+	CHECK(st.reserved <= 2 * 500);
+	wg_allowedips_unreserve(s->t);
 	printf("# random: %" PRIu64 " lookups compared, %zu prefixes known, %zu in the table\n",
 	       s->lookups, s->m.n, wg_allowedips_count(s->t, AF_UNSPEC));
 
@@ -1855,6 +2206,9 @@ int main(void)
 	RUN_TEST(test_move_to_new_owner);
 	RUN_TEST(test_remove_single);
 	RUN_TEST(test_default_routes_and_levels);
+	RUN_TEST(test_owner_of);
+	RUN_TEST(test_reserve_sizes);
+	RUN_TEST(test_reserve_inserts);
 	RUN_TEST(test_removal_leaves_no_trace);
 	RUN_TEST(test_defer_free_once);
 	RUN_TEST(test_random_vs_model);

@@ -3,17 +3,21 @@
  * libFuzzer target for the allowed-IPs table (dataplane/allowedips.c).
  *
  * The input is a program: each operation is an opcode byte and its
- * arguments (insert, remove, remove_by_owner, lookup, move or remove a
- * known prefix) over four owners, with addresses given in full or in a
- * compact form that makes long shared prefixes and deep tries likely. A
- * naive list of prefixes is the model: every return value, every lookup
- * (single and bulk), the counts, each owner's walk and the structure check
- * must agree with it, and after all owners are removed the table must be
- * empty with every node handed to defer_free exactly once (here freed at
- * once, so ASan sees any later use and any second free). Any difference
- * aborts. The table is created once (creating one costs milliseconds under
- * ASan) and must be provably empty at the end of every input, so each
- * input starts from the same state.
+ * arguments (insert, remove, remove_by_owner, lookup, exact-prefix owner_of,
+ * move or remove a known prefix, reserve or unreserve nodes) over four
+ * owners, with addresses given in full or in a compact form that makes long
+ * shared prefixes and deep tries likely. A naive list of prefixes is the
+ * model: every return value, every lookup (single and bulk), every owner_of
+ * (the prefix and one bit shorter or longer), the counts, each owner's walk
+ * and the structure check must agree with it; every insert links at most
+ * two nodes, takes them from the reserve while it lasts, and takes none from
+ * the heap while a reserve call still guarantees it. After all owners are
+ * removed (and the reserve freed) the table must be empty with every node
+ * handed to defer_free exactly once (here freed at once, so ASan sees any
+ * later use and any second free). Any difference aborts. The table is
+ * created once (creating one costs milliseconds under ASan) and must be
+ * provably empty at the end of every input, so each input starts from the
+ * same state.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -46,6 +50,7 @@ struct state {
 	struct mprefix m[MAX_PREFIXES];
 	size_t n;
 	uint64_t deferred;
+	size_t guaranteed; /* inserts the last reserve calls still make failure-free */
 	const uint8_t *in;
 	size_t left;
 };
@@ -132,12 +137,76 @@ static void check_lookup(struct state *s, int fam, const uint8_t *addr)
 		ASSERT(owner_index(s, bulk[i]) == want);
 }
 
-/* lookups around addr/cidr: the address, the prefix's edges, a bit flipped near cidr */
+/* owner_of addr/cidr is the model's exact entry, or NULL (also for a cidr too long) */
+static void check_owner_of(struct state *s, int fam, const uint8_t *addr, unsigned int cidr)
+{
+	struct wg_allowedips_owner *got = wg_allowedips_owner_of(s->t, fam, addr, cidr);
+	uint8_t key[16] = { 0 };
+	long i;
+
+	if (cidr > 8 * fam_len(fam)) {
+		ASSERT(got == NULL);
+		return;
+	}
+	memcpy(key, addr, fam_len(fam));
+	mask(key, fam_len(fam), cidr);
+	i = model_find(s, fam, key, cidr);
+	ASSERT(owner_index(s, got) == (i < 0 ? -1 : s->m[i].owner));
+}
+
+/* insert, checking where its nodes came from */
+static int insert(struct state *s, int fam, const uint8_t *addr, unsigned int cidr, int o)
+{
+	struct wg_allowedips_stats a, b;
+	uint64_t linked;
+	size_t taken;
+	int ret;
+
+	wg_allowedips_get_stats(s->t, &a);
+	ASSERT(a.reserved >= 2 * s->guaranteed);
+	ret = wg_allowedips_insert(s->t, fam, addr, cidr, &s->own[o]);
+	wg_allowedips_get_stats(s->t, &b);
+	linked = b.nodes_allocated - a.nodes_allocated;
+	taken = a.reserved - b.reserved;
+	ASSERT(linked <= 2 && taken == (linked < a.reserved ? linked : a.reserved));
+	ASSERT(!ret || (linked == 0 && taken == 0));
+	if (s->guaranteed) {
+		ASSERT(ret != -ENOMEM && taken == linked); /* nothing from the heap */
+		s->guaranteed--;
+	}
+	return ret;
+}
+
+static void op_reserve(struct state *s, uint8_t op)
+{
+	size_t n = next(s) % 48;
+	struct wg_allowedips_stats a, b;
+
+	wg_allowedips_get_stats(s->t, &a);
+	if (op & 0x08) {
+		wg_allowedips_unreserve(s->t);
+		s->guaranteed = 0;
+	} else {
+		ASSERT(wg_allowedips_reserve(s->t, n) == 0);
+		if (n > s->guaranteed)
+			s->guaranteed = n;
+	}
+	wg_allowedips_get_stats(s->t, &b);
+	ASSERT(b.reserved == (op & 0x08 ? 0 : a.reserved > 2 * n ? a.reserved : 2 * n));
+	ASSERT(b.bytes == a.bytes && b.nodes == a.nodes && b.nodes_allocated == a.nodes_allocated);
+}
+
+/*
+ * lookups around addr/cidr: the address, the prefix's edges, a bit flipped
+ * near cidr; owner_of the prefix and one bit shorter and longer
+ */
 static void check_around(struct state *s, int fam, const uint8_t *addr, unsigned int cidr)
 {
 	unsigned int len = fam_len(fam), bits = 8 * len;
 	uint8_t a[16];
 
+	for (unsigned int c = cidr ? cidr - 1 : 0; c <= cidr + 1; c++)
+		check_owner_of(s, fam, addr, c);
 	check_lookup(s, fam, addr);
 	memcpy(a, addr, len);
 	mask(a, len, cidr > bits ? bits : cidr);
@@ -254,7 +323,7 @@ static void op_insert(struct state *s, uint8_t op)
 		if (i < 0 && s->n == MAX_PREFIXES)
 			return;
 	}
-	ret = wg_allowedips_insert(s->t, fam, addr, cidr, &s->own[o]);
+	ret = insert(s, fam, addr, cidr, o);
 	if (cidr > bits) {
 		ASSERT(ret == -EINVAL);
 		return;
@@ -308,7 +377,7 @@ static void op_known(struct state *s, uint8_t op)
 		return;
 	p = s->m[idx % s->n];
 	if (op & 0x08) { /* move to owner o */
-		ASSERT(wg_allowedips_insert(s->t, p.fam, p.key, p.cidr, &s->own[o]) == 0);
+		ASSERT(insert(s, p.fam, p.key, p.cidr, o) == 0);
 		s->m[idx % s->n].owner = o;
 	} else { /* remove, by its owner or another */
 		ret = wg_allowedips_remove(s->t, p.fam, p.key, p.cidr, &s->own[o]);
@@ -364,8 +433,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(s->t && wg_allowedips_memory(s->t) == empty &&
 	       wg_allowedips_count(s->t, AF_UNSPEC) == 0);
 	wg_allowedips_get_stats(s->t, &stats0);
+	ASSERT(stats0.reserved == 0);
 	s->n = 0;
 	s->deferred = 0;
+	s->guaranteed = 0;
 	s->in = data;
 	s->left = size;
 
@@ -373,7 +444,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = next(s), addr[16];
 		int fam;
 
-		switch (op % 6) {
+		switch (op % 8) {
 		case 0:
 		case 1:
 			op_insert(s, op);
@@ -387,9 +458,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			op_remove_owner(s);
 			break;
-		default:
+		case 5:
 			fam = read_addr(s, op >> 3, addr);
 			check_lookup(s, fam, addr);
+			break;
+		case 6:
+			fam = read_addr(s, op >> 3, addr);
+			check_owner_of(s, fam, addr, next(s) % (8 * fam_len(fam) + 9));
+			break;
+		default:
+			op_reserve(s, op);
 			break;
 		}
 		check_counts(s);
@@ -402,12 +480,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(a, s->m[i].key, 16);
 		check_lookup(s, s->m[i].fam, a);
+		ASSERT(wg_allowedips_owner_of(s->t, s->m[i].fam, a, s->m[i].cidr) ==
+		       &s->own[s->m[i].owner]);
 	}
 
 	for (int o = 0; o < OWNERS; o++)
 		wg_allowedips_remove_by_owner(s->t, &s->own[o]);
+	wg_allowedips_unreserve(s->t);
 	wg_allowedips_get_stats(s->t, &stats);
-	ASSERT(stats.prefixes4 == 0 && stats.prefixes6 == 0 && stats.nodes == 0);
+	ASSERT(stats.prefixes4 == 0 && stats.prefixes6 == 0 && stats.nodes == 0 && !stats.reserved);
 	ASSERT(stats.bytes == empty && wg_allowedips_memory(s->t) == empty);
 	ASSERT(stats.nodes_allocated == stats.nodes_deferred);
 	ASSERT(stats.nodes_deferred - stats0.nodes_deferred == s->deferred);
