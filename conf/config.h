@@ -195,6 +195,8 @@ struct wg_conf_parse_opts {
 void wg_conf_init(struct wg_conf *c);
 /* Wipe every key and free everything; c is left all zero. NULL is fine. */
 void wg_conf_free(struct wg_conf *c);
+/* The same for a device delta alone (peers, their lists, keys); NULL is fine. */
+void wg_conf_device_free(struct wg_conf_device *d);
 
 /*
  * Parse a config file. 0 on success, with *out overwritten (its previous

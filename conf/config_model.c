@@ -31,18 +31,23 @@ void wg_conf_init(struct wg_conf *c)
 	c->appliance.metrics_per_peer = true;
 }
 
-void wg_conf_free(struct wg_conf *c)
+void wg_conf_device_free(struct wg_conf_device *dev)
 {
-	struct wg_conf_device *dev;
-
-	if (!c)
+	if (!dev)
 		return;
-	dev = &c->device;
 	for (size_t i = 0; i < dev->n_peers; i++)
 		wg_conf_peer_free(&dev->peers[i]);
 	if (dev->peers)
 		wg_secure_wipe(dev->peers, dev->cap_peers * sizeof(*dev->peers));
 	free(dev->peers);
+	wg_secure_wipe(dev, sizeof(*dev));
+}
+
+void wg_conf_free(struct wg_conf *c)
+{
+	if (!c)
+		return;
+	wg_conf_device_free(&c->device);
 	free(c->inside.addresses.v);
 	free(c->inside.pools.v);
 	wg_secure_wipe(c, sizeof(*c));

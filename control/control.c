@@ -259,8 +259,14 @@ static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t 
 
 static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_KEY_LEN])
 {
-	struct wg_peer *p = wg_peers_lookup(ctx, pub);
+	struct wgdp *dev = ctx;
+	struct wg_peer *p = wg_peers_lookup(dev, pub);
 
+	if (p && p->disabled) {
+		CDROP(dev, HANDSHAKE_PEER_DISABLED);
+		dev->lookup_refused = true;
+		return NULL;
+	}
 	return p ? &p->hs : NULL;
 }
 
@@ -273,12 +279,14 @@ static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation 
 	uint32_t idx;
 	int ret;
 
+	dev->lookup_refused = false;
 	ret = wg_noise_consume_initiation(&dev->identity, msg, lookup_static, dev, now, &hs);
 	switch (ret) {
 	case 0:
 		break;
 	case -ENOENT:
-		CDROP(dev, HANDSHAKE_UNKNOWN_PEER);
+		if (!dev->lookup_refused) /* else counted as handshake_peer_disabled */
+			CDROP(dev, HANDSHAKE_UNKNOWN_PEER);
 		return;
 	case -EALREADY:
 		CDROP(dev, HANDSHAKE_REPLAY);
@@ -532,19 +540,6 @@ static void feed_activity(struct wg_peer *p)
 	p->seen.last_rx_data_ns = a.last_rx_data_ns;
 }
 
-static void zero_keys(struct wgdp *dev, struct wg_peer *p)
-{
-	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
-	unsigned n = wg_keypairs_clear(&p->keypairs, retired);
-
-	for (unsigned i = 0; i < n; i++)
-		wg_peers_retire_keypair(dev, retired[i]);
-	if (p->hs_indexed)
-		wg_index_del(dev->index, p->hs_index);
-	p->hs_indexed = false;
-	wg_noise_handshake_clear(&p->hs);
-}
-
 static void tick_peers(struct wgdp *dev, uint64_t now)
 {
 	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
@@ -561,7 +556,7 @@ static void tick_peers(struct wgdp *dev, uint64_t now)
 		if (act & WG_TIMERS_GIVE_UP)
 			request(dev, p, WG_REQ_PURGE_STAGED);
 		if (act & WG_TIMERS_ZERO_KEYS)
-			zero_keys(dev, p);
+			wg_peers_zero_keys(dev, p);
 	}
 }
 

@@ -3,6 +3,8 @@
 #include "control/peers.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_jhash.h>
@@ -43,49 +45,82 @@ struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KE
 	return NULL;
 }
 
-static int add_allowedips(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *l)
+struct wg_peer *wg_peers_alloc(void)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		int ret = wg_allowedips_insert(dev->aip, l->v[i].family, l->v[i].addr, l->v[i].cidr, &p->aip);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return rte_zmalloc("wg_peer", sizeof(struct wg_peer), RTE_CACHE_LINE_SIZE);
 }
 
-int wg_peers_add(struct wgdp *dev, const struct wg_conf_peer *cp, struct wg_peer **out)
+void wg_peers_free_unused(struct wg_peer *p)
 {
-	struct wg_peer *p;
-	uint32_t b;
-	int ret;
+	rte_free(p);
+}
 
-	if (wg_peers_lookup(dev, cp->public_key))
-		return -EEXIST;
-	if (dev->identity.has_identity && memcmp(cp->public_key, dev->identity.public_key, WG_KEY_LEN) == 0)
-		return -EINVAL;
-	p = rte_zmalloc("wg_peer", sizeof(*p), RTE_CACHE_LINE_SIZE);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p->public_key, cp->public_key, WG_KEY_LEN);
-	wg_noise_handshake_init(&p->hs, &dev->identity, cp->public_key,
-				(cp->flags & WG_CONF_PEER_HAS_PRESHARED_KEY) ? cp->preshared_key : NULL);
-	wg_cookie_maker_init(&p->cookie, cp->public_key);
-	p->persistent_keepalive = cp->persistent_keepalive;
-	wg_timers_init(&p->timers, (uint64_t)cp->persistent_keepalive * WG_NSEC_PER_SEC);
+void wg_peers_aip_add(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next)
+{
+	for (size_t i = 0; i < next->n; i++)
+		wg_allowedips_insert(dev->aip, next->v[i].family, next->v[i].addr, next->v[i].cidr, &p->aip);
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, offsetof(struct wg_conf_prefix, flags)) ?: memcmp(
+		((const struct wg_conf_prefix *)a)->addr, ((const struct wg_conf_prefix *)b)->addr, 16);
+}
+
+void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next)
+{
+	const struct wg_conf_prefixes *old = &p->conf.allowedips;
+	struct wg_conf_prefix *sorted = NULL;
+	struct wg_conf_prefix key;
+
+	if (!old->n)
+		return;
+	/* sorted copy of next: O((n + m) log m), not a pairwise comparison */
+	if (next->n && (sorted = malloc(next->n * sizeof(*sorted)))) {
+		for (size_t i = 0; i < next->n; i++) {
+			sorted[i] = next->v[i];
+			sorted[i].flags = 0;
+		}
+		qsort(sorted, next->n, sizeof(*sorted), prefix_cmp);
+	}
+	for (size_t i = 0; i < old->n; i++) {
+		bool kept = false;
+
+		key = old->v[i];
+		key.flags = 0;
+		if (sorted)
+			kept = bsearch(&key, sorted, next->n, sizeof(*sorted), prefix_cmp) != NULL;
+		else
+			for (size_t j = 0; j < next->n && !kept; j++)
+				kept = !prefix_cmp(&key, &next->v[j]);
+		if (!kept) /* -ENOENT when it moved to another peer: fine */
+			wg_allowedips_remove(dev->aip, key.family, key.addr, key.cidr, &p->aip);
+	}
+	free(sorted);
+}
+
+void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf)
+{
+	uint32_t b;
+
+	memcpy(p->public_key, conf->public_key, WG_KEY_LEN);
+	wg_noise_handshake_init(&p->hs, &dev->identity, conf->public_key,
+				wg_secure_is_zero(conf->preshared_key, WG_KEY_LEN) ? NULL : conf->preshared_key);
+	wg_cookie_maker_init(&p->cookie, conf->public_key);
+	wg_timers_init(&p->timers, (uint64_t)conf->persistent_keepalive * WG_NSEC_PER_SEC);
 	wg_allowedips_owner_init(&p->aip);
 	rte_seqlock_init(&p->ep_lock);
-	if (cp->flags & WG_CONF_PEER_HAS_ENDPOINT)
-		p->endpoint = cp->endpoint;
+	if (conf->flags & WG_CONF_PEER_HAS_ENDPOINT)
+		p->endpoint = conf->endpoint;
 	p->mtu = dev->conf.inside.mtu;
+	p->disabled = conf->disabled;
 	/* one worker for now: packet-CPU locality across several comes with scaling */
 	p->worker = 0;
-	ret = add_allowedips(dev, p, &cp->allowedips);
-	if (ret) {
-		wg_allowedips_remove_by_owner(dev->aip, &p->aip);
-		wg_noise_handshake_wipe(&p->hs);
-		rte_free(p);
-		return ret;
-	}
+	for (size_t i = 0; i < conf->allowedips.n; i++)
+		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
+				     conf->allowedips.v[i].cidr, &p->aip);
+	p->conf = *conf; /* takes the lists */
+	memset(conf, 0, sizeof(*conf));
 	b = bucket(dev, p->public_key);
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;
@@ -95,9 +130,19 @@ int wg_peers_add(struct wgdp *dev, const struct wg_conf_peer *cp, struct wg_peer
 		dev->peers->list_pprev = &p->list_next;
 	dev->peers = p;
 	dev->n_peers++;
-	if (out)
-		*out = p;
-	return 0;
+}
+
+void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)
+{
+	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
+	unsigned n = wg_keypairs_clear(&p->keypairs, retired);
+
+	for (unsigned i = 0; i < n; i++)
+		wg_peers_retire_keypair(dev, retired[i]);
+	if (p->hs_indexed)
+		wg_index_del(dev->index, p->hs_index);
+	p->hs_indexed = false;
+	wg_noise_handshake_clear(&p->hs);
 }
 
 static void free_session(struct wgdp *dev, void *obj)
@@ -125,15 +170,14 @@ static void free_peer(struct wgdp *dev, void *obj)
 		rte_pktmbuf_free(p->staged[(p->staged_head + i) % WG_STAGED_MAX]);
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
+	wg_conf_peer_free(&p->conf);
 	wg_secure_wipe(p, sizeof(*p));
 	rte_free(p);
 }
 
 void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 {
-	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
 	struct wg_peer **pp;
-	unsigned n;
 
 	for (pp = &dev->peer_hash[bucket(dev, p->public_key)]; *pp; pp = &(*pp)->hash_next)
 		if (*pp == p) {
@@ -145,12 +189,7 @@ void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 		p->list_next->list_pprev = p->list_pprev;
 	dev->n_peers--;
 	wg_allowedips_remove_by_owner(dev->aip, &p->aip);
-	n = wg_keypairs_clear(&p->keypairs, retired);
-	for (unsigned i = 0; i < n; i++)
-		wg_peers_retire_keypair(dev, retired[i]);
-	if (p->hs_indexed)
-		wg_index_del(dev->index, p->hs_index);
-	p->hs_indexed = false;
+	wg_peers_zero_keys(dev, p);
 	wg_timers_stop(&p->timers);
 	wg_device_defer(dev, free_peer, p);
 }

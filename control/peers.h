@@ -19,12 +19,29 @@ void wg_peers_destroy(struct wgdp *dev);
 
 struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KEY_LEN]);
 
+/* A zeroed peer from hugepage memory, or NULL; not yet in any table. */
+struct wg_peer *wg_peers_alloc(void);
+/* Free a peer from wg_peers_alloc that was never inserted. */
+void wg_peers_free_unused(struct wg_peer *p);
 /*
- * Create a peer from its configuration (key, psk, endpoint, keepalive,
- * allowed IPs). 0, -EEXIST, -EINVAL (our own key) or -ENOMEM; on error
- * nothing is left behind.
+ * Make p (from wg_peers_alloc) a peer of the device with configuration conf
+ * (a full state: key, psk, endpoint, keepalive, allowed IPs, enabled...),
+ * taking conf's lists (conf is left zeroed). Cannot fail: the caller checked
+ * that the key is new and reserved trie nodes for the allowed IPs
+ * (control/change.c does both).
  */
-int wg_peers_add(struct wgdp *dev, const struct wg_conf_peer *cp, struct wg_peer **out);
+void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf);
+/*
+ * A peer's allowed IPs change from p->conf.allowedips to next in two steps,
+ * so that a prefix moving between peers is always routed: aip_add inserts
+ * every prefix of next (moving those other peers hold; cannot fail once trie
+ * nodes are reserved for the new ones), aip_drop removes those of the old
+ * list that next lacks and p still holds. The caller then replaces p->conf.
+ */
+void wg_peers_aip_add(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);
+void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);
+/* Forget every session and the handshake in progress (keys retired after a grace period). */
+void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p);
 /* Unlink a peer from every table and free it after a grace period. */
 void wg_peers_remove(struct wgdp *dev, struct wg_peer *p);
 

@@ -26,6 +26,7 @@
 	X(ALLOWEDIPS_MISMATCH, "allowedips_mismatch") /* inner source not the sender's */       \
 	/* inside -> outside */                                                                 \
 	X(NO_ROUTE, "no_route")               /* destination in no peer's allowed IPs */          \
+	X(PEER_DISABLED, "peer_disabled")     /* the peer is disabled (REST API enabled=false) */  \
 	X(NO_ENDPOINT, "no_endpoint")         /* peer has never been seen and has no Endpoint */   \
 	X(NO_SESSION, "no_session")           /* staging queue full while handshaking */          \
 	X(TOO_BIG, "too_big")                 /* inner packet above the tunnel MTU */             \
@@ -39,6 +40,7 @@
 	X(HANDSHAKE_RATELIMITED, "handshake_ratelimited")                                       \
 	X(HANDSHAKE_INVALID, "handshake_invalid") /* failed to consume */                       \
 	X(HANDSHAKE_UNKNOWN_PEER, "handshake_unknown_peer")                                     \
+	X(HANDSHAKE_PEER_DISABLED, "handshake_peer_disabled")                                   \
 	X(HANDSHAKE_REPLAY, "handshake_replay")   /* timestamp not newer */                     \
 	X(HANDSHAKE_FLOOD, "handshake_flood")     /* within 1/50 s of the last */               \
 	X(COOKIE_INVALID, "cookie_invalid")                                                     \

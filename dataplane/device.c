@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "control/change.h"
 #include "control/control.h"
 #include "control/peers.h"
 #include "crypto/secure.h"
@@ -71,7 +72,7 @@ static int setup_identity(struct wgdp *dev)
 	const struct wg_conf_device *c = &dev->conf.device;
 	int ret;
 
-	if (c->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) {
+	if ((c->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) && !wg_secure_is_zero(c->private_key, WG_KEY_LEN)) {
 		ret = wg_noise_identity_set(&dev->identity, c->private_key);
 		if (ret)
 			return ret;
@@ -347,23 +348,24 @@ static int setup_workers(struct wgdp *dev)
 	return 0;
 }
 
+/* the config file's peers, through the same change path as the UAPI and the REST API */
 static int setup_peers(struct wgdp *dev, char *err, size_t errlen)
 {
-	const struct wg_conf_device *c = &dev->conf.device;
-	char what[32];
+	struct wg_conf_device d = dev->conf.device;
 	int ret;
 
-	ret = wg_peers_init(dev, (uint32_t)c->n_peers);
+	ret = wg_peers_init(dev, dev->conf.appliance.max_peers);
+	if (ret)
+		return fail(err, errlen, ret, "%s: %s", "peer table");
+	ret = wg_change_pools_init(dev, err, errlen);
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < c->n_peers; i++) {
-		ret = wg_peers_add(dev, &c->peers[i], NULL);
-		if (ret) {
-			snprintf(what, sizeof(what), "peer %zu", i + 1);
-			return fail(err, errlen, ret, "%s: %s", what);
-		}
-	}
-	return 0;
+	/* the peers move out of dev->conf: from now on they live in the peer table */
+	dev->conf.device.peers = NULL;
+	dev->conf.device.n_peers = dev->conf.device.cap_peers = 0;
+	ret = wg_change_apply(dev, &d, NULL, NULL, err, errlen);
+	wg_conf_device_free(&d);
+	return ret;
 }
 
 int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
@@ -414,7 +416,8 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		fail(err, errlen, ret, "%s: %s", "batch AEAD");
 		goto err;
 	}
-	ret = wg_index_create(&dev->index, "wgdp_index", 4 * (uint32_t)dev->conf.device.n_peers + 4096,
+	/* a peer holds up to three keypairs and a handshake: 3 x MaxPeers covers a full rekey wave */
+	ret = wg_index_create(&dev->index, "wgdp_index", 3 * a->max_peers + 4096,
 			      dev->out.port.socket_id, dev->qsbr);
 	if (ret) {
 		fail(err, errlen, ret, "%s: %s", "index table");
@@ -441,6 +444,7 @@ void wg_device_teardown(struct wgdp *dev)
 
 	if (dev->peer_hash)
 		wg_peers_destroy(dev);
+	wg_change_pools_free(dev);
 	/* lcores are stopped: nothing reads any more, run what was deferred */
 	if (dev->dq) {
 		rte_rcu_qsbr_dq_delete(dev->dq);

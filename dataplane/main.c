@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+
+#include <jansson.h>
 
 #include <rte_eal.h>
 #include <rte_launch.h>
@@ -25,6 +28,7 @@
 #include "dataplane/wgdp.h"
 #include "dataplane/worker.h"
 #include "control/control.h"
+#include "control/state.h"
 
 #define VERSION "0.1.0"
 
@@ -48,6 +52,15 @@ static void usage(FILE *f)
 		"Exit status: 0 after a clean stop (SIGINT or SIGTERM) or a good --check;\n"
 		"1 when the configuration or the set-up fails (the reason is printed);\n"
 		"2 on bad usage.\n");
+}
+
+/* Jansson holds keys of requests and state records: wipe what it frees */
+static void json_wipe_free(void *p)
+{
+	if (p) {
+		wg_secure_wipe(p, malloc_usable_size(p));
+		free(p);
+	}
 }
 
 static void on_signal(int sig)
@@ -126,12 +139,14 @@ static void early_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct wg_state_boot boot;
 	struct opts o = { 0 };
 	char err[512] = "";
 	unsigned i;
 	int ret;
 
 	early_args(argc, argv);
+	json_set_alloc_funcs(malloc, json_wipe_free);
 	if (wg_crypto_init())
 		rte_exit(1, "cannot initialise the crypto library\n");
 	ret = rte_eal_init(argc, argv);
@@ -162,12 +177,29 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	ret = wg_state_load(&dev.conf, &boot, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "wgdp: %s\n", err);
+		wg_conf_free(&dev.conf);
+		rte_eal_cleanup();
+		return 1;
+	}
 	ret = wg_device_setup(&dev, err, sizeof(err));
+	if (!ret) {
+		ret = wg_state_start(&dev, &boot, err, sizeof(err));
+		if (ret)
+			wg_device_teardown(&dev);
+	}
 	if (ret) {
 		fprintf(stderr, "wgdp: %s\n", err);
 		rte_eal_cleanup();
 		return 1;
 	}
+	if (dev.conf.appliance.state_file[0])
+		printf("wgdp: state file %s: %s\n", dev.conf.appliance.state_file,
+		       boot.found ? "loaded" : "new (seeded from the config file)");
+	else
+		printf("wgdp: no StateFile: changes made through the API are lost at exit\n");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	wg_control_print_layout(&dev, stdout);
@@ -183,13 +215,14 @@ int main(int argc, char **argv)
 	if (!dev.stop) {
 		/* peers with a persistent keepalive and an endpoint are brought up now */
 		for (struct wg_peer *p = dev.peers; p; p = p->list_next)
-			if (p->persistent_keepalive && p->endpoint.family)
+			if (p->conf.persistent_keepalive && p->endpoint.family)
 				rte_ring_enqueue(dev.workers[p->worker].requests, wg_tag(p, WG_REQ_KEEPALIVE));
 		wg_control_run(&dev);
 	}
 	dev.stop = 1;
 	rte_eal_mp_wait_lcore();
 	wg_control_print_counters(&dev, stdout);
+	wg_state_stop(&dev);
 	wg_device_teardown(&dev);
 	rte_eal_cleanup();
 	printf("wgdp: stopped\n");

@@ -24,6 +24,7 @@
 #include "control/endpoint.h"
 #include "control/keypairs.h"
 #include "control/noise.h"
+#include "conf/config.h"
 #include "control/timers.h"
 #include "dataplane/allowedips.h"
 #include "dataplane/keypair.h"
@@ -73,6 +74,7 @@ struct wg_peer {
 	uint16_t worker;                  /* index of the owning worker */
 	uint16_t mtu;                     /* inner MTU for padding */
 	uint8_t handshake_wanted;         /* a NEED_HANDSHAKE/REKEY event is in flight */
+	bool disabled;                    /* keeps its allowed IPs; its traffic is dropped */
 
 	/* ---- owning worker ---- */
 	struct wg_peer_activity act __rte_cache_aligned;
@@ -86,7 +88,7 @@ struct wg_peer {
 	bool hs_indexed;
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;
-	uint16_t persistent_keepalive;    /* seconds */
+	struct wg_conf_peer conf;         /* its configuration as applied (full state) */
 	struct wg_peer_activity seen;     /* activity already fed to the timers */
 	uint64_t handshake_rx_bytes, handshake_tx_bytes;
 	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */

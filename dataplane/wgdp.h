@@ -32,6 +32,8 @@
 #define WG_MAX_WORKERS 64u
 
 struct wgdp;
+struct wg_pool;
+struct wg_statefile;
 
 struct wg_worker {
 	struct wgdp *dev;
@@ -83,6 +85,7 @@ struct wgdp {
 	struct wg_cookie_checker cookie_checker;
 	struct wg_ratelimiter *ratelimiter;
 	uint64_t last_under_load_ns;        /* control ring last seen deep (cookies) */
+	bool lookup_refused;                /* the last handshake named a disabled peer (counted) */
 	uint16_t listen_port;               /* host order */
 
 	/* ports */
@@ -99,6 +102,7 @@ struct wgdp {
 	struct wg_peer **peer_hash;         /* by public key */
 	uint32_t peer_hash_mask;
 	uint32_t n_peers;
+	struct wg_pool *pools[2];           /* address pools, IPv4 and IPv6 (control thread) */
 
 	/* RCU: workers report quiescent once per loop */
 	struct rte_rcu_qsbr *qsbr;
@@ -111,6 +115,10 @@ struct wgdp {
 	/* workers */
 	struct wg_worker workers[WG_MAX_WORKERS];
 	unsigned n_workers;
+
+	/* persistent state (control/state.c); NULL without a StateFile */
+	struct wg_statefile *state;
+	uint64_t state_changes;             /* journal records written since start */
 
 	struct wg_lcore_counters control_cnt;
 	volatile int stop;

@@ -541,6 +541,11 @@ static void inside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n
 			continue;
 		}
 		p = container_of(owner, struct wg_peer, aip);
+		if (unlikely(__atomic_load_n(&p->disabled, __ATOMIC_RELAXED))) {
+			DROP(w, PEER_DISABLED);
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (inner.len > p->mtu) {
 			DROP(w, TOO_BIG);
 			rte_pktmbuf_free(m);
