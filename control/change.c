@@ -344,6 +344,19 @@ static int allocate_address(struct plan *pl, size_t idx, uint8_t family)
 	return claim(pl, idx, &a);
 }
 
+/* the interface's own inside addresses are never handed out */
+static void reserve_own(struct wgdp *dev, struct wg_pool *pools[2])
+{
+	const struct wg_conf_prefixes *own = &dev->conf.inside.addresses;
+
+	for (size_t i = 0; i < own->n; i++) {
+		struct wg_pool *pool = pools[pool_index(own->v[i].family)];
+
+		if (pool && wg_pool_contains(pool, own->v[i].addr))
+			wg_pool_reserve(pool, own->v[i].addr); /* -EDOM (network address): fine */
+	}
+}
+
 /* new pools from in->pools, holding every address peers have now */
 static int plan_pools(struct plan *pl, const struct wg_conf_prefixes *prefixes)
 {
@@ -363,6 +376,7 @@ static int plan_pools(struct plan *pl, const struct wg_conf_prefixes *prefixes)
 		}
 	}
 	pl->new_pools = true;
+	reserve_own(dev, pl->pools);
 	for (struct wg_peer *p = dev->peers; p; p = p->list_next)
 		for (size_t i = 0; i < p->conf.addresses.n; i++) {
 			const struct wg_conf_prefix *a = &p->conf.addresses.v[i];
@@ -792,7 +806,7 @@ static int log_change(struct plan *pl)
 	ret = wg_state_log(pl->dev, &log, pl->err, pl->errlen);
 	free(put);
 	free(removed);
-	return ret;
+	return ret ? -EIO : 0; /* whatever the disk said: the change is refused */
 }
 
 int wg_change_apply(struct wgdp *dev, const struct wg_conf_device *d, const struct wg_conf_inside *in,
@@ -843,6 +857,7 @@ int wg_change_pools_init(struct wgdp *dev, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	reserve_own(dev, dev->pools);
 	return 0;
 }
 

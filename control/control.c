@@ -28,6 +28,7 @@
 #include "conf/key.h"
 #include "control/keypairs.h"
 #include "control/peers.h"
+#include "control/stats.h"
 #include "control/tai64n.h"
 #include "control/timers.h"
 #include "crypto/secure.h"
@@ -649,22 +650,9 @@ void wg_control_print_layout(const struct wgdp *dev, FILE *f)
 
 void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 {
-	struct wg_lcore_counters sum = dev->control_cnt;
+	struct wg_lcore_counters sum;
 
-	for (unsigned i = 0; i < dev->n_workers; i++) {
-		const struct wg_lcore_counters *c = &dev->workers[i].cnt;
-
-		sum.rx_packets += c->rx_packets;
-		sum.rx_bytes += c->rx_bytes;
-		sum.tx_packets += c->tx_packets;
-		sum.tx_bytes += c->tx_bytes;
-		sum.keepalives_rx += c->keepalives_rx;
-		sum.keepalives_tx += c->keepalives_tx;
-		for (unsigned d = 0; d < WG_DROP_MAX; d++)
-			sum.drops[d] += c->drops[d];
-		for (unsigned d = 0; d < WG_L3_DROP_MAX; d++)
-			sum.l3_drops[d] += c->l3_drops[d];
-	}
+	wg_stats_sum(dev, &sum);
 	fprintf(f, "wgdp: rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
 		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64 "\n",
 		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
@@ -714,6 +702,7 @@ void wg_control_run(struct wgdp *dev)
 			next_tick = now + TICK_NS;
 		}
 		rte_rcu_qsbr_dq_reclaim(dev->dq, 1024, NULL, NULL, NULL);
+		wg_call_serve(dev);
 		if (!work)
 			nanosleep(&nap, NULL);
 	}

@@ -27,8 +27,11 @@
 #include "crypto/secure.h"
 #include "dataplane/wgdp.h"
 #include "dataplane/worker.h"
+#include "control/api.h"
 #include "control/control.h"
 #include "control/state.h"
+#include "control/telemetry.h"
+#include "control/uapi_server.h"
 
 #define VERSION "0.1.0"
 
@@ -147,6 +150,8 @@ int main(int argc, char **argv)
 
 	early_args(argc, argv);
 	json_set_alloc_funcs(malloc, json_wipe_free);
+	json_object_seed(0); /* before any thread uses Jansson */
+	wg_call_init(&dev.call);
 	if (wg_crypto_init())
 		rte_exit(1, "cannot initialise the crypto library\n");
 	ret = rte_eal_init(argc, argv);
@@ -190,8 +195,22 @@ int main(int argc, char **argv)
 		if (ret)
 			wg_device_teardown(&dev);
 	}
+	if (!ret) {
+		dev.start_ns = wg_now_ns();
+		ret = wg_uapi_server_start(&dev, err, sizeof(err));
+		if (!ret)
+			ret = wg_api_start(&dev, err, sizeof(err));
+		if (!ret)
+			ret = wg_telemetry_register(&dev);
+		if (ret) {
+			wg_api_stop(&dev);
+			wg_uapi_server_stop(&dev);
+			wg_state_stop(&dev);
+			wg_device_teardown(&dev);
+		}
+	}
 	if (ret) {
-		fprintf(stderr, "wgdp: %s\n", err);
+		fprintf(stderr, "wgdp: %s\n", err[0] ? err : strerror(-ret));
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -220,6 +239,10 @@ int main(int argc, char **argv)
 		wg_control_run(&dev);
 	}
 	dev.stop = 1;
+	wg_call_shutdown(&dev.call);
+	wg_telemetry_unregister();
+	wg_api_stop(&dev);
+	wg_uapi_server_stop(&dev);
 	rte_eal_mp_wait_lcore();
 	wg_control_print_counters(&dev, stdout);
 	wg_state_stop(&dev);

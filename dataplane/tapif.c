@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -51,24 +53,58 @@ static int disable_dad(const char *ifname)
 	return ret;
 }
 
-static int add_v4(int sock, const char *ifname, const struct wg_tapif_addr *a)
+/*
+ * IPv4 addresses go through rtnetlink (RTM_NEWADDR), as `ip addr add` does:
+ * the SIOCSIFADDR ioctl keeps one IPv4 address per interface, and wg-quick's
+ * Address may list several (the inside network, the pools' gateways).
+ */
+static int add_v4(unsigned ifindex, const struct wg_tapif_addr *a)
 {
-	struct ifreq ifr;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	uint32_t mask = a->prefixlen ? htonl(~0u << (32 - a->prefixlen)) : 0;
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		char attrs[64];
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char reply[512];
+	struct rtattr *rta;
+	ssize_t n;
+	int fd, ret = 0;
 
-	/* Linux keeps one primary IPv4 address per SIOCSIFADDR; the first wins */
-	ifreq_init(&ifr, ifname);
-	sin->sin_family = AF_INET;
-	memcpy(&sin->sin_addr, a->addr, 4);
-	if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	req.nh.nlmsg_seq = 1;
+	req.ifa.ifa_family = AF_INET;
+	req.ifa.ifa_prefixlen = a->prefixlen;
+	req.ifa.ifa_index = ifindex;
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned short type = i ? IFA_ADDRESS : IFA_LOCAL;
+
+		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+		rta->rta_type = type;
+		rta->rta_len = RTA_LENGTH(4);
+		memcpy(RTA_DATA(rta), a->addr, 4);
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
 		return -errno;
-	ifreq_init(&ifr, ifname);
-	sin->sin_family = AF_INET;
-	memcpy(&sin->sin_addr, &mask, 4);
-	if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
-		return -errno;
-	return 0;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+	} else if ((n = recv(fd, reply, sizeof(reply), 0)) < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+		ret = n < 0 ? -errno : -EPROTO;
+	} else {
+		struct nlmsghdr *h = (struct nlmsghdr *)reply;
+
+		if (h->nlmsg_type == NLMSG_ERROR)
+			ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+		if (ret == -EEXIST)
+			ret = 0; /* already there: fine */
+	}
+	close(fd);
+	return ret;
 }
 
 static int add_v6(int sock6, unsigned ifindex, const struct wg_tapif_addr *a)
@@ -88,7 +124,7 @@ int wg_tapif_configure(const char *ifname, const struct wg_tapif_addr *addrs, si
 		       char *err, size_t errlen)
 {
 	struct ifreq ifr;
-	int sock = -1, sock6 = -1, ret, v4_done = 0;
+	int sock = -1, sock6 = -1, ret;
 	unsigned ifindex;
 	size_t i;
 
@@ -118,11 +154,7 @@ int wg_tapif_configure(const char *ifname, const struct wg_tapif_addr *addrs, si
 		const struct wg_tapif_addr *a = &addrs[i];
 
 		if (a->family == AF_INET) {
-			if (v4_done++) {
-				ret = fail(err, errlen, -EOPNOTSUPP, ifname, "more than one IPv4 address");
-				goto out;
-			}
-			ret = add_v4(sock, ifname, a);
+			ret = add_v4(ifindex, a);
 		} else if (a->family == AF_INET6) {
 			if (sock6 < 0)
 				sock6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -96,6 +96,7 @@ static void test_configure(void)
 		addr(AF_INET, "198.51.100.1", 24),
 		addr(AF_INET6, "fd00:99::1", 64),
 		addr(AF_INET6, "2001:db8:99::1", 48),
+		addr(AF_INET, "10.77.0.1", 29), /* a second IPv4 address (a pool's gateway) */
 	};
 	char err[256] = "";
 	short flags = 0;
@@ -104,22 +105,23 @@ static void test_configure(void)
 	if (!in_netns)
 		SKIP_TEST("needs root for a private network namespace");
 	CHECK(make_tap("wgtt0") == 0);
-	CHECK_MSG(wg_tapif_configure("wgtt0", addrs, 3, 1420, err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(wg_tapif_configure("wgtt0", addrs, 4, 1420, err, sizeof(err)) == 0, "%s", err);
 	CHECK(get_mtu_flags("wgtt0", &flags) == 1420);
 	CHECK(flags & IFF_UP);
 	CHECK(has_addr("wgtt0", AF_INET, "198.51.100.1", 24));
 	CHECK(has_addr("wgtt0", AF_INET6, "fd00:99::1", 64));
 	CHECK(has_addr("wgtt0", AF_INET6, "2001:db8:99::1", 48));
+	CHECK(has_addr("wgtt0", AF_INET, "10.77.0.1", 29));
 	CHECK(!has_addr("wgtt0", AF_INET, "198.51.100.2", 24));
 	CHECK(wg_tapif_get_mac("wgtt0", mac) == 0);
 	CHECK(memcmp(mac, zero, 6) != 0);
 	/* configuring again is fine (addresses already there) */
-	CHECK_MSG(wg_tapif_configure("wgtt0", addrs + 1, 2, 0, err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(wg_tapif_configure("wgtt0", addrs, 4, 0, err, sizeof(err)) == 0, "%s", err);
 }
 
 static void test_errors(void)
 {
-	struct wg_tapif_addr two_v4[] = { addr(AF_INET, "192.0.2.1", 24), addr(AF_INET, "192.0.2.2", 24) };
+	struct wg_tapif_addr bad4 = addr(AF_INET, "192.0.2.1", 33);
 	struct wg_tapif_addr bad = { .family = 99 };
 	char err[256] = "";
 
@@ -129,7 +131,8 @@ static void test_errors(void)
 	CHECK(strstr(err, "nosuchif0") != NULL);
 	CHECK(wg_tapif_configure("a-name-much-too-long-for-linux", NULL, 0, 0, err, sizeof(err)) ==
 	      -ENAMETOOLONG);
-	CHECK(wg_tapif_configure("wgtt0", two_v4, 2, 0, err, sizeof(err)) == -EOPNOTSUPP);
+	CHECK(wg_tapif_configure("wgtt0", &bad4, 1, 0, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "192.0.2.1/33") != NULL);
 	CHECK(wg_tapif_configure("wgtt0", &bad, 1, 0, err, sizeof(err)) == -EAFNOSUPPORT);
 	CHECK(wg_tapif_configure("wgtt0", NULL, 0, 70000, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "MTU") != NULL);

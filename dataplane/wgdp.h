@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "conf/config.h"
+#include "control/call.h"
 #include "control/cookie.h"
 #include "control/noise.h"
 #include "control/ratelimiter.h"
@@ -119,6 +120,10 @@ struct wgdp {
 	/* persistent state (control/state.c); NULL without a StateFile */
 	struct wg_statefile *state;
 	uint64_t state_changes;             /* journal records written since start */
+
+	/* other threads (REST, UAPI, telemetry) run functions here (control/call.h) */
+	struct wg_call call;
+	uint64_t start_realtime_ns, start_ns;
 
 	struct wg_lcore_counters control_cnt;
 	volatile int stop;

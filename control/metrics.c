@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /metrics: the Prometheus text exposition format (version 0.0.4).
+ * Names are prefixed wgdp_, counters end in _total, every named drop reason
+ * is a label value of one counter family (so a new reason needs no new
+ * dashboard), per-lcore series carry lcore and role labels, and per-peer
+ * series (public_key label) can be switched off with MetricsPerPeer = off
+ * for deployments where a million peers would be a million series each.
+ * Built on the control thread into one buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+
+#include "conf/key.h"
+#include "conf/parse_util.h"
+#include "conf/pool.h"
+#include "control/api_internal.h"
+#include "control/stats.h"
+#include "dataplane/wgdp.h"
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP wgdp_%s %s\n# TYPE wgdp_%s %s\n", name, help, name, type);
+}
+
+/* one lcore's (or the sum's) series with the given label set */
+static void lcore_series(FILE *f, const char *name, const char *labels, uint64_t v)
+{
+	fprintf(f, "wgdp_%s{%s} %llu\n", name, labels, (unsigned long long)v);
+}
+
+struct lcore_view {
+	char labels[64];
+	const struct wg_lcore_counters *c;
+};
+
+static void counters(FILE *f, const struct lcore_view *v, unsigned n)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} simple[] = {
+#define C(field, help) { #field "_total", help, offsetof(struct wg_lcore_counters, field) }
+		C(rx_packets, "Transport packets received, decrypted and forwarded to the inside."),
+		C(rx_bytes, "Bytes of those packets."),
+		C(tx_packets, "Packets from the inside encrypted and sent to peers."),
+		C(tx_bytes, "Bytes of those packets."),
+		C(keepalives_rx, "Keepalives received."),
+		C(keepalives_tx, "Keepalives sent."),
+		C(handshakes_rx, "Handshake messages received."),
+		C(handshakes_tx, "Handshake messages sent."),
+		C(arp_nd_replies, "ARP and ND replies sent."),
+		C(echo_replies, "ICMP echo replies sent."),
+#undef C
+	};
+	char labels[256];
+
+	for (size_t s = 0; s < sizeof(simple) / sizeof(simple[0]); s++) {
+		family(f, simple[s].name, "counter", simple[s].help);
+		for (unsigned i = 0; i < n; i++)
+			lcore_series(f, simple[s].name, v[i].labels,
+				     *(const uint64_t *)((const char *)v[i].c + simple[s].off));
+	}
+	family(f, "drops_total", "counter", "Packets dropped, by reason (docs/dataplane.md).");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned d = 0; d < WG_DROP_MAX; d++) {
+			snprintf(labels, sizeof(labels), "%.64s,reason=\"%.64s\"", v[i].labels, wg_drop_names[d]);
+			lcore_series(f, "drops_total", labels, v[i].c->drops[d]);
+		}
+	family(f, "outside_drops_total", "counter", "Outside frames dropped before WireGuard, by reason.");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned d = 0; d < WG_L3_DROP_MAX; d++) {
+			snprintf(labels, sizeof(labels), "%.64s,reason=\"%.64s\"", v[i].labels, wg_l3_drop_name(d));
+			lcore_series(f, "outside_drops_total", labels, v[i].c->l3_drops[d]);
+		}
+}
+
+static void peers(FILE *f, const struct wgdp *dev)
+{
+	static const char *const names[] = { "peer_receive_bytes_total", "peer_transmit_bytes_total",
+					     "peer_receive_packets_total", "peer_transmit_packets_total",
+					     "peer_latest_handshake_seconds", "peer_enabled" };
+	static const char *const helps[] = { "Bytes received from the peer (transport and handshake).",
+					     "Bytes sent to the peer (transport and handshake).",
+					     "Transport packets received from the peer.",
+					     "Transport packets sent to the peer.",
+					     "Unix time of the latest handshake (0: never).",
+					     "1 when the peer is enabled." };
+
+	for (unsigned k = 0; k < 6; k++) {
+		family(f, names[k], k < 4 ? "counter" : "gauge", helps[k]);
+		for (const struct wg_peer *p = dev->peers; p; p = p->list_next) {
+			char b64[WG_KEY_B64_LEN + 1];
+			struct wg_peer_stats st;
+			uint64_t v[6];
+
+			wg_stats_peer(p, &st);
+			v[0] = st.rx_bytes;
+			v[1] = st.tx_bytes;
+			v[2] = st.rx_packets;
+			v[3] = st.tx_packets;
+			v[4] = st.last_handshake_ns / 1000000000ull;
+			v[5] = !p->disabled;
+			wg_key_to_base64(b64, p->public_key);
+			fprintf(f, "wgdp_%s{public_key=\"%s\"} %llu\n", names[k], b64, (unsigned long long)v[k]);
+		}
+	}
+}
+
+void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r)
+{
+	static struct lcore_view v[WG_MAX_WORKERS + 2];
+	static struct wg_lcore_counters sum;
+	char *text = NULL;
+	size_t len = 0;
+	unsigned n = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f) {
+		wg_api_error(r, 503, "out_of_memory", "out of memory");
+		return;
+	}
+	wg_stats_sum(dev, &sum);
+	snprintf(v[n].labels, sizeof(v[n].labels), "lcore=\"all\",role=\"all\"");
+	v[n++].c = &sum;
+	snprintf(v[n].labels, sizeof(v[n].labels), "lcore=\"%u\",role=\"control\"", rte_lcore_id());
+	v[n++].c = &dev->control_cnt;
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		snprintf(v[n].labels, sizeof(v[n].labels), "lcore=\"%u\",role=\"worker\"", dev->workers[i].lcore_id);
+		v[n++].c = &dev->workers[i].cnt;
+	}
+	family(f, "up", "gauge", "1 while wgdp runs.");
+	fprintf(f, "wgdp_up 1\n");
+	family(f, "uptime_seconds", "gauge", "Seconds since start.");
+	fprintf(f, "wgdp_uptime_seconds %llu\n", (unsigned long long)((wg_now_ns() - dev->start_ns) / 1000000000ull));
+	family(f, "peers", "gauge", "Configured peers.");
+	fprintf(f, "wgdp_peers %u\n", dev->n_peers);
+	family(f, "workers", "gauge", "Worker lcores.");
+	fprintf(f, "wgdp_workers %u\n", dev->n_workers);
+	family(f, "state_changes_total", "counter", "Changes written to the state file since start.");
+	fprintf(f, "wgdp_state_changes_total %llu\n", (unsigned long long)dev->state_changes);
+	family(f, "address_pool_used", "gauge", "Addresses taken in each pool.");
+	for (int i = 0; i < 2; i++)
+		if (dev->pools[i]) {
+			char text4[48];
+
+			wg_conf_format_prefix(text4, wg_pool_prefix(dev->pools[i]));
+			fprintf(f, "wgdp_address_pool_used{pool=\"%s\"} %llu\n", text4,
+				(unsigned long long)wg_pool_used(dev->pools[i]));
+		}
+	counters(f, v, n);
+	if (dev->conf.appliance.metrics_per_peer)
+		peers(f, dev);
+	fclose(f);
+	r->status = 200;
+	r->text = text;
+	r->text_len = len;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
