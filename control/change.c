@@ -492,11 +492,20 @@ static int plan_peer(struct plan *pl, const struct wg_conf_peer *cp)
 			if ((ret = release_prefix(pl, idx, &E->next.allowedips.v[i])))
 				return failf(pl, ret, NULL, "out of memory");
 		E->next.allowedips.n = 0;
-		/* the tunnel addresses stay routed to the peer */
-		for (size_t i = 0; i < E->next.addresses.n; i++)
-			if ((ret = claim(pl, idx, &E->next.addresses.v[i])))
-				return ret;
 	}
+	for (size_t i = 0; i < cp->allowedips.n; i++) {
+		const struct wg_conf_prefix *pfx = &cp->allowedips.v[i];
+
+		if (pfx->flags & WG_CONF_PREFIX_REMOVE_ME) {
+			list_drop(&E->next.allowedips, pfx);
+			ret = release_prefix(pl, idx, pfx);
+		} else {
+			ret = claim(pl, idx, pfx);
+		}
+		if (ret)
+			return ret;
+	}
+	/* after the allowed IPs: a list that holds the addresses keeps its order */
 	if (cp->flags & WG_CONF_PEER_HAS_ADDRESSES) {
 		struct wg_conf_prefixes old = E->next.addresses;
 
@@ -523,17 +532,11 @@ static int plan_peer(struct plan *pl, const struct wg_conf_peer *cp)
 		if (ret)
 			return ret;
 	}
-	for (size_t i = 0; i < cp->allowedips.n; i++) {
-		const struct wg_conf_prefix *pfx = &cp->allowedips.v[i];
-
-		if (pfx->flags & WG_CONF_PREFIX_REMOVE_ME) {
-			list_drop(&E->next.allowedips, pfx);
-			ret = release_prefix(pl, idx, pfx);
-		} else {
-			ret = claim(pl, idx, pfx);
-		}
-		if (ret)
-			return ret;
+	if (cp->flags & WG_CONF_PEER_REPLACE_ALLOWEDIPS) {
+		/* the tunnel addresses stay routed to the peer, after the list given */
+		for (size_t i = 0; i < E->next.addresses.n; i++)
+			if ((ret = claim(pl, idx, &E->next.addresses.v[i])))
+				return ret;
 	}
 	if ((cp->flags & WG_CONF_PEER_ALLOCATE_IPV4) && (ret = allocate_address(pl, idx, AF_INET)))
 		return ret;
