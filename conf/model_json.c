@@ -220,9 +220,18 @@ bool wg_json_parse_cidr(const char *s, struct wg_conf_prefix *out, const char **
 	return true;
 }
 
-/* an array of CIDRs; host: each must be a single address (/32, /128) */
-static bool parse_prefixes(struct jp *j, const json_t *v, struct wg_conf_prefixes *out, bool host, size_t max)
+/* what the prefixes of a list are */
+enum pfx_kind {
+	PFX_NET,    /* networks: host bits zero (allowed IPs, pools) */
+	PFX_HOST,   /* single unicast addresses, /32 or /128 (a peer's addresses) */
+	PFX_IFADDR, /* interface addresses as the config file keeps them: unicast, host bits kept */
+};
+
+/* an array of CIDRs of the given kind */
+static bool parse_prefixes(struct jp *j, const json_t *v, struct wg_conf_prefixes *out, enum pfx_kind kind,
+			   size_t max)
 {
+	bool host = kind == PFX_HOST;
 	char q[80];
 	size_t i;
 	json_t *item;
@@ -238,15 +247,18 @@ static bool parse_prefixes(struct jp *j, const json_t *v, struct wg_conf_prefixe
 		if (!json_is_string(item))
 			return jfail(j, "entry %zu must be a string", i);
 		s = json_string_value(item);
-		if (!wg_json_parse_cidr(s, &pfx, &why))
+		if (kind == PFX_IFADDR ? !wg_conf_parse_prefix(s, false, &pfx, &why)
+				       : !wg_json_parse_cidr(s, &pfx, &why))
 			return jfail(j, "entry %zu `%s' %s%s", i, excerpt(s, q, sizeof(q)),
 				     strncmp(why, "has ", 4) ? "is bad: " : "", why);
+		if (kind == PFX_IFADDR && !wg_conf_addr_is_unicast(pfx.family, pfx.addr))
+			return jfail(j, "entry %zu `%s' is not a unicast address", i, excerpt(s, q, sizeof(q)));
 		if (host && pfx.cidr != (pfx.family == AF_INET ? 32 : 128))
 			return jfail(j, "entry %zu `%s' is not a single address (/32 or /128)", i,
 				     excerpt(s, q, sizeof(q)));
 		if (host && !wg_conf_addr_is_unicast(pfx.family, pfx.addr))
 			return jfail(j, "entry %zu `%s' is not a unicast address", i, excerpt(s, q, sizeof(q)));
-		for (size_t k = 0; k < out->n; k++)
+		for (size_t k = 0; kind != PFX_IFADDR && k < out->n; k++) /* Address may repeat one */
 			if (out->v[k].family == pfx.family && out->v[k].cidr == pfx.cidr &&
 			    !memcmp(out->v[k].addr, pfx.addr, 16))
 				return jfail(j, "entry %zu `%s' is listed twice", i, excerpt(s, q, sizeof(q)));
@@ -344,14 +356,15 @@ static bool peer_field(struct jp *j, const char *name, const json_t *v, struct w
 	}
 	if (!strcmp(name, "allowed_ips")) {
 		out->flags |= WG_CONF_PEER_REPLACE_ALLOWEDIPS;
-		return parse_prefixes(j, v, &out->allowedips, false, WG_CONF_MAX_ALLOWEDIPS);
+		return parse_prefixes(j, v, &out->allowedips, PFX_NET, WG_CONF_MAX_ALLOWEDIPS);
 	}
 	if (!strcmp(name, "addresses")) {
 		out->flags |= WG_CONF_PEER_HAS_ADDRESSES;
-		return parse_prefixes(j, v, &out->addresses, true, WG_CONF_MAX_ADDRESSES);
+		return parse_prefixes(j, v, &out->addresses, PFX_HOST, WG_CONF_MAX_ADDRESSES);
 	}
 	if (!state && is_readonly(name, peer_readonly, sizeof(peer_readonly) / sizeof(peer_readonly[0])))
 		return jfail(j, "is read-only");
+	j->field = excerpt(name, q, sizeof(q)); /* the client's text */
 	return jfail(j, "unknown field");
 }
 
@@ -382,14 +395,18 @@ int wg_json_to_peer(const json_t *o, enum wg_json_mode mode, struct wg_conf_peer
 		out->flags |= WG_CONF_PEER_HAS_PRESHARED_KEY | WG_CONF_PEER_HAS_PERSISTENT_KEEPALIVE |
 			      WG_CONF_PEER_REPLACE_ALLOWEDIPS | WG_CONF_PEER_HAS_NAME | WG_CONF_PEER_HAS_ENABLED |
 			      WG_CONF_PEER_HAS_ADDRESSES;
-	if (j.ret)
+	if (j.ret) {
 		wg_conf_peer_free(out);
+		if (generate_psk)
+			*generate_psk = false;
+	}
 	return j.ret;
 }
 
 static bool interface_field(struct jp *j, const char *name, const json_t *v, struct wg_conf_device *d,
 			    struct wg_conf_inside *in, bool *generate_key)
 {
+	char q[80];
 	const char *s = "";
 	long long n = 0;
 
@@ -420,13 +437,15 @@ static bool interface_field(struct jp *j, const char *name, const json_t *v, str
 	}
 	if (!strcmp(name, "address_pools")) {
 		in->flags |= WG_CONF_INSIDE_HAS_POOLS;
-		if (!parse_prefixes(j, v, &in->pools, false, 2))
+		if (!parse_prefixes(j, v, &in->pools, PFX_NET, 2))
 			return false;
 		for (size_t i = 0; i < in->pools.n; i++) {
 			const struct wg_conf_prefix *p = &in->pools.v[i];
 
 			if (p->cidr == 0 || p->cidr > (p->family == AF_INET ? 30 : 126))
 				return jfail(j, "entry %zu is not a usable pool (IPv4 /1-/30, IPv6 /1-/126)", i);
+			if (p->family == AF_INET ? p->addr[0] >= 224 : p->addr[0] == 0xff)
+				return jfail(j, "entry %zu is multicast, not a usable pool", i);
 			if (i && in->pools.v[0].family == p->family)
 				return jfail(j, "at most one pool per family");
 		}
@@ -434,13 +453,14 @@ static bool interface_field(struct jp *j, const char *name, const json_t *v, str
 	}
 	if (!strcmp(name, "addresses") && j->mode == WG_JSON_STATE) {
 		in->flags |= WG_CONF_INSIDE_REPLACE_ADDRESSES;
-		return parse_prefixes(j, v, &in->addresses, false, WG_CONF_MAX_ADDRESSES);
+		return parse_prefixes(j, v, &in->addresses, PFX_IFADDR, WG_CONF_MAX_ADDRESSES);
 	}
 	if (!strcmp(name, "addresses"))
 		return jfail(j, "is fixed at start (the inside interface's Address in the config file)");
 	if (j->mode != WG_JSON_STATE &&
 	    is_readonly(name, interface_readonly, sizeof(interface_readonly) / sizeof(interface_readonly[0])))
 		return jfail(j, "is read-only");
+	j->field = excerpt(name, q, sizeof(q)); /* the client's text */
 	return jfail(j, "unknown field");
 }
 
@@ -464,6 +484,8 @@ int wg_json_to_interface(const json_t *o, enum wg_json_mode mode, struct wg_conf
 			break;
 	}
 	if (j.ret) {
+		if (generate_key)
+			*generate_key = false;
 		wg_conf_device_free(d);
 		free(in->addresses.v);
 		free(in->pools.v);

@@ -66,7 +66,7 @@ struct wg_change_log {
  * CREATE_ONLY peer exists), -EADDRINUSE (an allowed IP or address held by
  * another peer, with NO_STEAL), -ENOSPC (an address pool is exhausted, or
  * there is none of the family asked for), -EDQUOT (MaxPeers reached),
- * -ENOMEM, or the error of the state file (nothing applied). err names the
+ * -ENOMEM, or -EIO when the state file cannot take it (nothing applied). err names the
  * peer (public key) and the value. st may be NULL.
  */
 int wg_change_apply(struct wgdp *dev, const struct wg_conf_device *d, const struct wg_conf_inside *in,
