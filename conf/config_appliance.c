@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "conf/config_parser.h"
@@ -200,6 +201,8 @@ static bool parse_path(struct wg_conf_parser *p, char out[WG_CONF_PATH_MAX])
 	const char *v = p->raw;
 	size_t n = strlen(v);
 
+	if (!n)
+		return wg_conf_fail_value(p, v, "empty: leave the key out instead");
 	if (n >= WG_CONF_PATH_MAX)
 		return wg_conf_fail_value(p, v, "longer than 255 bytes");
 	for (size_t i = 0; i < n; i++)
@@ -241,8 +244,21 @@ static bool parse_api_listen(struct wg_conf_parser *p, char *v)
 {
 	const char *why;
 
-	if (!wg_conf_parse_endpoint(v, true, &p->conf.appliance.api_listen, &why))
+	struct wg_endpoint *ep = &p->conf.appliance.api_listen;
+	uint64_t port;
+
+	/* every address of the host: 0.0.0.0:port or [::]:port (the endpoint parser wants unicast) */
+	if (!strncmp(v, "0.0.0.0:", 8) || !strncmp(v, "[::]:", 5)) {
+		const char *ps = v + (v[0] == '0' ? 8 : 5);
+
+		if (!wg_conf_parse_uint(ps, 65535, &port, &why) || !port)
+			return wg_conf_fail_value(p, p->raw, "port must be 1-65535");
+		memset(ep, 0, sizeof(*ep));
+		ep->family = v[0] == '0' ? AF_INET : AF_INET6;
+		ep->port = htons((uint16_t)port);
+	} else if (!wg_conf_parse_endpoint(v, true, ep, &why)) {
 		return wg_conf_fail_value(p, p->raw, why);
+	}
 	wg_conf_defer(&p->api_listen, p->line, p->raw);
 	return true;
 }
@@ -383,8 +399,6 @@ bool wg_conf_appliance_check(struct wg_conf_parser *p)
 		return wg_conf_fail_at(p, p->api_listen.line,
 				       "ApiListen `%s' needs ApiTokenFile: the REST API always asks for a bearer token",
 				       p->api_listen.text);
-	if (!a->api_listen.family || !a->api_listen.port)
-		return wg_conf_fail_at(p, p->api_listen.line, "ApiListen `%s' has no port", p->api_listen.text);
 	if (!!a->api_tls_cert[0] != !!a->api_tls_key[0])
 		return wg_conf_fail_at(p, a->api_tls_cert[0] ? p->tls_cert.line : p->tls_key.line,
 				       "ApiTlsCertificate and ApiTlsKey go together: %s is missing",

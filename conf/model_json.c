@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -121,23 +122,44 @@ struct jp {
 	int ret;
 };
 
-static bool jfail(struct jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool jfail(struct jp *j, const char *fmt, ...)
+static bool vfail(struct jp *j, int ret, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n;
 
 	if (j->ret)
 		return false;
-	j->ret = -EINVAL;
+	j->ret = ret;
 	if (!j->errlen)
 		return false;
 	n = snprintf(j->err, j->errlen, "%s: ", j->field);
 	if (n < 0 || (size_t)n >= j->errlen)
 		return false;
-	va_start(ap, fmt);
 	vsnprintf(j->err + n, j->errlen - (size_t)n, fmt, ap);
+	return false;
+}
+
+/* a bad value: -EINVAL */
+static bool jfail(struct jp *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool jfail(struct jp *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(j, -EINVAL, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* an unknown field (-ENOENT) or one that may not be written (-EROFS) */
+static bool jfail_kind(struct jp *j, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool jfail_kind(struct jp *j, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(j, ret, fmt, ap);
 	va_end(ap);
 	return false;
 }
@@ -227,6 +249,40 @@ enum pfx_kind {
 	PFX_IFADDR, /* interface addresses as the config file keeps them: unicast, host bits kept */
 };
 
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct wg_conf_prefix *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->cidr != y->cidr)
+		return x->cidr - y->cidr;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+/* a list given twice the same prefix is refused: sorted copy, O(n log n) */
+static bool no_duplicates(struct jp *j, const struct wg_conf_prefixes *l)
+{
+	struct wg_conf_prefix *c;
+	char text[WG_CONF_PREFIX_STR];
+
+	if (l->n < 2)
+		return true;
+	c = malloc(l->n * sizeof(*c));
+	if (!c)
+		return jnomem(j);
+	memcpy(c, l->v, l->n * sizeof(*c));
+	qsort(c, l->n, sizeof(*c), prefix_cmp);
+	for (size_t i = 1; i < l->n; i++)
+		if (!prefix_cmp(&c[i - 1], &c[i])) {
+			wg_conf_format_prefix(text, &c[i]);
+			free(c);
+			return jfail(j, "`%s' is listed twice", text);
+		}
+	free(c);
+	return true;
+}
+
 /* an array of CIDRs of the given kind */
 static bool parse_prefixes(struct jp *j, const json_t *v, struct wg_conf_prefixes *out, enum pfx_kind kind,
 			   size_t max)
@@ -258,14 +314,11 @@ static bool parse_prefixes(struct jp *j, const json_t *v, struct wg_conf_prefixe
 				     excerpt(s, q, sizeof(q)));
 		if (host && !wg_conf_addr_is_unicast(pfx.family, pfx.addr))
 			return jfail(j, "entry %zu `%s' is not a unicast address", i, excerpt(s, q, sizeof(q)));
-		for (size_t k = 0; kind != PFX_IFADDR && k < out->n; k++) /* Address may repeat one */
-			if (out->v[k].family == pfx.family && out->v[k].cidr == pfx.cidr &&
-			    !memcmp(out->v[k].addr, pfx.addr, 16))
-				return jfail(j, "entry %zu `%s' is listed twice", i, excerpt(s, q, sizeof(q)));
+		pfx.flags = 0;
 		if (wg_conf_prefixes_add(out, &pfx))
 			return jnomem(j);
 	}
-	return true;
+	return kind == PFX_IFADDR || no_duplicates(j, out); /* Address may repeat one */
 }
 
 /* fields reported but never written */
@@ -294,7 +347,7 @@ static bool peer_field(struct jp *j, const char *name, const json_t *v, struct w
 	j->field = name;
 	if (!strcmp(name, "public_key")) {
 		if (j->mode == WG_JSON_PATCH)
-			return jfail(j, "cannot be changed (delete the peer and create another)");
+			return jfail_kind(j, -EROFS, "cannot be changed (delete the peer and create another)");
 		return parse_key(j, v, out->public_key, false);
 	}
 	if (!strcmp(name, "preshared_key")) {
@@ -363,9 +416,9 @@ static bool peer_field(struct jp *j, const char *name, const json_t *v, struct w
 		return parse_prefixes(j, v, &out->addresses, PFX_HOST, WG_CONF_MAX_ADDRESSES);
 	}
 	if (!state && is_readonly(name, peer_readonly, sizeof(peer_readonly) / sizeof(peer_readonly[0])))
-		return jfail(j, "is read-only");
+		return jfail_kind(j, -EROFS, "is read-only");
 	j->field = excerpt(name, q, sizeof(q)); /* the client's text */
-	return jfail(j, "unknown field");
+	return jfail_kind(j, -ENOENT, "unknown field");
 }
 
 int wg_json_to_peer(const json_t *o, enum wg_json_mode mode, struct wg_conf_peer *out, bool *generate_psk,
@@ -419,7 +472,11 @@ static bool interface_field(struct jp *j, const char *name, const json_t *v, str
 			*generate_key = true;
 			return true;
 		}
-		return parse_key(j, v, d->private_key, true);
+		if (!parse_key(j, v, d->private_key, true))
+			return false;
+		if (j->mode != WG_JSON_STATE && wg_secure_is_zero(d->private_key, WG_KEY_LEN))
+			return jfail(j, "all zero: that would leave the interface without a key");
+		return true;
 	}
 	if (!strcmp(name, "listen_port")) {
 		if (!parse_int(j, v, 0, 65535, &n))
@@ -456,12 +513,12 @@ static bool interface_field(struct jp *j, const char *name, const json_t *v, str
 		return parse_prefixes(j, v, &in->addresses, PFX_IFADDR, WG_CONF_MAX_ADDRESSES);
 	}
 	if (!strcmp(name, "addresses"))
-		return jfail(j, "is fixed at start (the inside interface's Address in the config file)");
+		return jfail_kind(j, -EROFS, "is fixed at start (the inside interface's Address in the config file)");
 	if (j->mode != WG_JSON_STATE &&
 	    is_readonly(name, interface_readonly, sizeof(interface_readonly) / sizeof(interface_readonly[0])))
-		return jfail(j, "is read-only");
+		return jfail_kind(j, -EROFS, "is read-only");
 	j->field = excerpt(name, q, sizeof(q)); /* the client's text */
-	return jfail(j, "unknown field");
+	return jfail_kind(j, -ENOENT, "unknown field");
 }
 
 int wg_json_to_interface(const json_t *o, enum wg_json_mode mode, struct wg_conf_device *d,

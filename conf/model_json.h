@@ -53,8 +53,10 @@ json_t *wg_json_from_peer(const struct wg_conf_peer *p, unsigned flags);
  * persistent_keepalive (0-65535), allowed_ips (replaces the list), addresses
  * (host addresses; replaces the list). Fields the API only reports
  * (latest_handshake, rx_bytes, ...) are refused as read-only. STATE
- * accepts what wg_json_from_peer(WG_JSON_SECRETS) writes. 0 or -EINVAL with
- * err set ("allowed_ips[2]: `10.0.0.1/24' has host bits set"), -ENOMEM.
+ * accepts what wg_json_from_peer(WG_JSON_SECRETS) writes. 0, -EINVAL (a bad
+ * value: err "allowed_ips: entry 2 `10.0.0.1/24' has host bits set"),
+ * -ENOENT (an unknown field), -EROFS (a field that may not be written here),
+ * -ENOMEM; err always starts with the field's name.
  * *generate_psk (may be NULL) is set when preshared_key is "generate".
  */
 int wg_json_to_peer(const json_t *o, enum wg_json_mode mode, struct wg_conf_peer *out, bool *generate_psk,
@@ -70,7 +72,9 @@ json_t *wg_json_from_interface(const struct wg_conf_device *d, const struct wg_c
  * Parse an interface object into deltas (*d and *in zeroed by the caller):
  * private_key (base64 or "generate": *generate_key), listen_port, fwmark,
  * address_pools (replaces them); STATE also addresses. Read-only fields
- * (public_key, mtu, peers, ...) are refused in PATCH. 0, -EINVAL, -ENOMEM.
+ * (public_key, mtu, peers, ...) are refused in PATCH; an all-zero private
+ * key too (only the state file may record "no key"). 0, -EINVAL, -ENOENT,
+ * -EROFS, -ENOMEM, as for peers.
  */
 int wg_json_to_interface(const json_t *o, enum wg_json_mode mode, struct wg_conf_device *d,
 			 struct wg_conf_inside *in, bool *generate_key, char *err, size_t errlen);

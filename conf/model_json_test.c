@@ -313,14 +313,14 @@ static const struct reject peer_bad[] = {
 	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"10.0.0/8\"]}", "entry 0 `10.0.0/8' is bad: not an IPv4 or IPv6 address" },
 	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"\"]}", "allowed_ips: entry 0 `' is bad" },
 	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"10.0.0.0/24\",\"10.0.0.0/24\"]}",
-	  "allowed_ips: entry 1 `10.0.0.0/24' is listed twice" },
-	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"10.0.0.1\",\"10.0.0.1/32\"]}", "entry 1 `10.0.0.1/32' is listed twice" },
-	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"fd00::/8\",\"fd00:0::/8\"]}", "entry 1 `fd00:0::/8' is listed twice" },
+	  "allowed_ips: `10.0.0.0/24' is listed twice" },
+	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"10.0.0.1\",\"10.0.0.1/32\"]}", "allowed_ips: `10.0.0.1/32' is listed twice" },
+	{ WG_JSON_CREATE, "{\"allowed_ips\":[\"fd00::/8\",\"fd00:0::/8\"]}", "allowed_ips: `fd00::/8' is listed twice" },
 	{ WG_JSON_CREATE, "{\"addresses\":[\"10.1.0.0/24\"]}",
 	  "addresses: entry 0 `10.1.0.0/24' is not a single address (/32 or /128)" },
 	{ WG_JSON_CREATE, "{\"addresses\":[\"224.0.0.1\"]}", "addresses: entry 0 `224.0.0.1' is not a unicast address" },
 	{ WG_JSON_CREATE, "{\"addresses\":[\"::\"]}", "entry 0 `::' is not a unicast address" },
-	{ WG_JSON_CREATE, "{\"addresses\":[\"10.1.0.2\",\"10.1.0.2\"]}", "addresses: entry 1 `10.1.0.2' is listed twice" },
+	{ WG_JSON_CREATE, "{\"addresses\":[\"10.1.0.2\",\"10.1.0.2\"]}", "addresses: `10.1.0.2/32' is listed twice" },
 	/* names */
 	{ WG_JSON_CREATE, "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", /* 64 */
 	  "name: longer than 63 bytes" },
@@ -363,7 +363,11 @@ static void test_peer_reject(void)
 
 		memset(err, 'x', sizeof(err));
 		ret = wg_json_to_peer(j, t->mode, &out, t->no_gen_ptr ? NULL : &gen, err, sizeof(err));
-		CHECK_MSG(ret == -EINVAL, "row %zu %s: ret %d", i, t->json, ret);
+		/* unknown fields -ENOENT, read-only ones -EROFS, bad values -EINVAL */
+		CHECK_MSG(ret == (strstr(t->msg, "unknown field") ? -ENOENT
+				  : strstr(t->msg, "read-only") || strstr(t->msg, "cannot be changed") ? -EROFS
+												     : -EINVAL),
+			  "row %zu %s: ret %d", i, t->json, ret);
 		CHECK_MSG(memchr(err, '\0', sizeof(err)) && strstr(err, t->msg), "row %zu %s: `%s' lacks `%s'", i,
 			  t->json, err, t->msg);
 		CHECK_MSG(no_secret(err), "row %zu: secret in `%s'", i, err);
@@ -528,7 +532,10 @@ static void test_interface_reject(void)
 		json_t *j = load(t->json);
 		int ret = wg_json_to_interface(j, t->mode, &d, &in, t->no_gen_ptr ? NULL : &gen, err, sizeof(err));
 
-		CHECK_MSG(ret == -EINVAL, "row %zu %s: ret %d", i, t->json, ret);
+		CHECK_MSG(ret == (strstr(t->msg, "unknown field") ? -ENOENT
+				  : strstr(t->msg, "read-only") || strstr(t->msg, "fixed at start") ? -EROFS
+												  : -EINVAL),
+			  "row %zu %s: ret %d", i, t->json, ret);
 		CHECK_MSG(strstr(err, t->msg), "row %zu %s: `%s' lacks `%s'", i, t->json, err, t->msg);
 		CHECK_MSG(no_secret(err), "row %zu: secret in `%s'", i, err);
 		CHECK_MSG(all_zero(&d, sizeof(d)) && all_zero(&in, sizeof(in)), "row %zu: output not empty", i);

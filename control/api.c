@@ -263,7 +263,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 		json_error_t jerr;
 
-		if (ct && strncasecmp(ct, "application/json", 16)) {
+		if (ct && (strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' '))) {
 			wg_api_error(&r, 415, "unsupported_media_type", "the body must be application/json, not %.60s",
 				     ct);
 			return send_answer(c, &r, NULL);
@@ -386,11 +386,17 @@ static int load_token(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	char *text = NULL, *s, *e;
-	int ret = read_file(path, &text, API_MAX_TOKEN - 1);
+	int ret = read_file(path, &text, API_MAX_TOKEN);
 
 	if (ret) {
 		snprintf(err, errlen, "ApiTokenFile %s: %s", path, strerror(-ret));
 		return ret;
+	}
+	if (strlen(text) >= API_MAX_TOKEN) {
+		wg_secure_wipe(text, API_MAX_TOKEN);
+		free(text);
+		snprintf(err, errlen, "ApiTokenFile %s: longer than %u bytes", path, API_MAX_TOKEN - 1);
+		return -EFBIG;
 	}
 	for (s = text; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
 		;
@@ -404,7 +410,7 @@ static int load_token(const char *path, char *err, size_t errlen)
 		ret = -EINVAL;
 	if (!ret)
 		memcpy(api.token, s, api.token_len);
-	wg_secure_wipe(text, API_MAX_TOKEN);
+	wg_secure_wipe(text, API_MAX_TOKEN + 1);
 	free(text);
 	if (ret) {
 		api.token_len = 0;

@@ -27,7 +27,6 @@
 #include "crypto/x25519.h"
 #include "dataplane/wgdp.h"
 
-#define DEFAULT_PAGE 1000u
 #define MAX_PAGE 100000u
 
 static void change_error(struct wg_api_request *r, int ret, const char *err)
@@ -151,6 +150,27 @@ static void get_stats(struct wgdp *dev, struct wg_api_request *r)
 			      (json_int_t)dev->n_peers));
 }
 
+/*
+ * A body the codec refused: its return says what kind of fault, and for
+ * bad values the message starts with the field's name (ours, never the
+ * client's text: unknown fields are -ENOENT), which picks the code.
+ */
+static void body_error(struct wg_api_request *r, int ret, const char *err)
+{
+	if (ret == -ENOMEM)
+		wg_api_error(r, 503, "out_of_memory", "%s", err);
+	else if (ret == -ENOENT)
+		wg_api_error(r, 400, "unknown_field", "%s", err);
+	else if (ret == -EROFS)
+		wg_api_error(r, 400, "read_only_field", "%s", err);
+	else if (!strncmp(err, "public_key:", 11))
+		wg_api_error(r, 400, "invalid_key", "%s", err);
+	else if (!strncmp(err, "allowed_ips:", 12) || !strncmp(err, "addresses:", 10))
+		wg_api_error(r, 400, "invalid_cidr", "%s", err);
+	else
+		wg_api_error(r, 400, "invalid_value", "%s", err);
+}
+
 /* ---- /interface ---- */
 
 static json_t *interface_json(struct wgdp *dev)
@@ -190,13 +210,7 @@ static void patch_interface(struct wgdp *dev, struct wg_api_request *r)
 	int ret = wg_json_to_interface(r->body, WG_JSON_PATCH, &d, &in, &gen, err, sizeof(err));
 
 	if (ret) {
-		if (ret == -ENOMEM)
-			wg_api_error(r, 503, "out_of_memory", "%s", err);
-		else
-			wg_api_error(r, 400, strstr(err, "unknown field") ? "unknown_field"
-					     : strstr(err, "read-only") || strstr(err, "fixed at start") ? "read_only_field"
-												   : "invalid_value",
-				     "%s", err);
+		body_error(r, ret, err);
 		return;
 	}
 	if (gen)
@@ -259,18 +273,7 @@ static bool parse_peer_body(struct wg_api_request *r, enum wg_json_mode mode, st
 
 	if (!ret)
 		return true;
-	if (ret == -ENOMEM)
-		wg_api_error(r, 503, "out_of_memory", "%s", err);
-	else if (strstr(err, "unknown field"))
-		wg_api_error(r, 400, "unknown_field", "%s", err);
-	else if (strstr(err, "read-only") || strstr(err, "cannot be changed"))
-		wg_api_error(r, 400, "read_only_field", "%s", err);
-	else if (strncmp(err, "public_key:", 11) == 0)
-		wg_api_error(r, 400, "invalid_key", "%s", err);
-	else if (strncmp(err, "allowed_ips:", 12) == 0 || strncmp(err, "addresses:", 10) == 0)
-		wg_api_error(r, 400, "invalid_cidr", "%s", err);
-	else
-		wg_api_error(r, 400, "invalid_value", "%s", err);
+	body_error(r, ret, err);
 	return false;
 }
 
@@ -405,7 +408,11 @@ static bool config_params(struct wgdp *dev, struct wg_api_request *r, struct wg_
 				free(copy);
 				return false;
 			}
-			wg_conf_prefixes_add(allowed, &p);
+			if (wg_conf_prefixes_add(allowed, &p)) {
+				wg_api_error(r, 503, "out_of_memory", "out of memory");
+				free(copy);
+				return false;
+			}
 		}
 		free(copy);
 	} else if (default_allowed(dev, allowed)) {
@@ -414,7 +421,10 @@ static bool config_params(struct wgdp *dev, struct wg_api_request *r, struct wg_
 	}
 	if (r->q_endpoint) {
 		/* a name is fine here (a public DNS name for the concentrator): only checked for shape */
-		if (strlen(r->q_endpoint) > 255 || !strrchr(r->q_endpoint, ':') || strpbrk(r->q_endpoint, " \t\r\n")) {
+		size_t n = strlen(r->q_endpoint);
+
+		if (n > 255 || !strrchr(r->q_endpoint, ':') ||
+		    strspn(r->q_endpoint, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-[]") != n) {
 			wg_api_error(r, 400, "invalid_value", "endpoint: `%.60s' is not host:port", r->q_endpoint);
 			return false;
 		}
@@ -424,6 +434,16 @@ static bool config_params(struct wgdp *dev, struct wg_api_request *r, struct wg_
 		e.family = out->own4.family ? AF_INET : AF_INET6;
 		memcpy(e.addr, out->own4.family ? out->own4.addr : out->own6.addr, 16);
 		wg_conf_format_endpoint(ep, &e);
+	}
+	if (r->q_dns) {
+		/* addresses and search domains: letters, digits, '.', ':', '-', ',' (nothing that ends the line) */
+		size_t n = strlen(r->q_dns);
+
+		if (!n || n > 200 || strspn(r->q_dns, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-,") != n) {
+			wg_api_error(r, 400, "invalid_value",
+				     "dns: a comma-separated list of addresses or domains (letters, digits, `.:-'), at most 200 characters");
+			return false;
+		}
 	}
 	if (r->q_keepalive && !wg_conf_parse_uint(r->q_keepalive, 65535, keepalive, &why)) {
 		wg_api_error(r, 400, "invalid_value", "persistent_keepalive: `%.20s' is not 0-65535", r->q_keepalive);
@@ -468,7 +488,7 @@ static void get_config(struct wgdp *dev, struct wg_api_request *r)
 	put_list(f, "Address", &p->conf.addresses);
 	fprintf(f, "MTU = %u\n", dev->conf.inside.mtu);
 	if (r->q_dns)
-		fprintf(f, "DNS = %.200s\n", r->q_dns);
+		fprintf(f, "DNS = %s\n", r->q_dns); /* checked in config_params: no line breaks */
 	fprintf(f, "\n[Peer]\n");
 	wg_key_to_base64(b64, dev->identity.public_key);
 	fprintf(f, "PublicKey = %s\n", b64);

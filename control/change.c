@@ -69,6 +69,7 @@ struct plan {
 	size_t n_taken, cap_taken;
 	struct wg_pool *pools[2];  /* the pools after the change */
 	bool new_pools;            /* pools[] are new: installed at commit */
+	struct wg_conf_prefixes pool_prefixes; /* their prefixes, for dev->conf */
 
 	/* interface after the change */
 	struct wg_conf_device dev_next; /* no peers */
@@ -307,7 +308,7 @@ static int allocate_address(struct plan *pl, size_t idx, uint8_t family)
 	struct wg_pool *pool = pl->pools[pool_index(family)];
 	struct wg_conf_prefix a = { .family = family, .cidr = family == AF_INET ? 32 : 128 };
 	char text[WG_CONF_PREFIX_STR];
-	uint8_t skipped[8][16];
+	uint8_t skipped[256][16];
 	unsigned n_skipped = 0;
 	struct wg_peer *peer;
 	int ret;
@@ -322,7 +323,7 @@ static int allocate_address(struct plan *pl, size_t idx, uint8_t family)
 		if (holder(pl, &a, &peer) == NOBODY)
 			break;
 		/* someone has it as an allowed IP (set through wg, say): skip it */
-		if (n_skipped == 8) {
+		if (n_skipped == 256) {
 			wg_pool_release(pool, a.addr);
 			ret = -ENOSPC;
 			break;
@@ -427,7 +428,9 @@ static int plan_interface(struct plan *pl, const struct wg_conf_inside *in)
 	pl->pools[1] = dev->pools[1];
 	if (in && (in->flags & WG_CONF_INSIDE_HAS_POOLS)) {
 		pl->pools[0] = pl->pools[1] = NULL;
-		pl->inside_next.pools = in->pools; /* borrowed: copied at commit */
+		if (wg_conf_prefixes_copy(&pl->pool_prefixes, &in->pools))
+			return failf(pl, -ENOMEM, NULL, "out of memory");
+		pl->inside_next.pools = pl->pool_prefixes;
 		pl->if_changed = true;
 		return plan_pools(pl, &in->pools);
 	}
@@ -700,7 +703,7 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
  * prefixes updated peers drop (those that moved are not theirs any more:
  * the removal skips them), then the removed peers (likewise).
  */
-static void commit(struct plan *pl, const struct wg_conf_inside *in)
+static void commit(struct plan *pl)
 {
 	struct wgdp *dev = pl->dev;
 	uint64_t now = wg_now_ns();
@@ -716,16 +719,13 @@ static void commit(struct plan *pl, const struct wg_conf_inside *in)
 		__atomic_store_n(&dev->out.local.port, rte_cpu_to_be_16(dev->listen_port), __ATOMIC_RELEASE);
 	}
 	if (pl->new_pools) {
-		struct wg_conf_prefixes copy;
-
 		wg_change_pools_free(dev);
 		dev->pools[0] = pl->pools[0];
 		dev->pools[1] = pl->pools[1];
 		pl->new_pools = false;
-		if (!wg_conf_prefixes_copy(&copy, &in->pools)) {
-			free(dev->conf.inside.pools.v);
-			dev->conf.inside.pools = copy;
-		}
+		free(dev->conf.inside.pools.v);
+		dev->conf.inside.pools = pl->pool_prefixes;
+		memset(&pl->pool_prefixes, 0, sizeof(pl->pool_prefixes));
 	}
 	for (size_t i = 0; i < pl->n; i++) {
 		struct entry *e = &pl->e[i];
@@ -766,6 +766,7 @@ static void plan_free(struct plan *pl)
 	for (size_t i = 0; i < pl->n_taken; i++)
 		wg_pool_release(pl->taken[i].pool, pl->taken[i].addr);
 	free(pl->taken);
+	free(pl->pool_prefixes.v);
 	if (pl->new_pools) {
 		wg_pool_destroy(pl->pools[0]);
 		wg_pool_destroy(pl->pools[1]);
@@ -834,7 +835,7 @@ int wg_change_apply(struct wgdp *dev, const struct wg_conf_device *d, const stru
 
 		for (size_t i = 0; i < pl->n; i++)
 			updated += pl->e[i].op == OP_UPDATE;
-		commit(pl, in);
+		commit(pl);
 		wg_state_maybe_compact(dev);
 		if (st)
 			*st = (struct wg_change_stats){ .created = pl->created, .updated = updated,

@@ -99,8 +99,16 @@ static char *snapshot_text(const struct wgdp *dev)
 
 	d.flags = dev->identity.has_identity ? WG_CONF_DEVICE_HAS_PRIVATE_KEY : 0;
 	d.listen_port = dev->listen_port;
+	/* oldest first: the device lists peers newest first, and a replay adds them in order */
+	const struct wg_peer **order = malloc((dev->n_peers + 1) * sizeof(*order));
+	size_t n = 0;
+
+	ok = ok && order;
 	for (const struct wg_peer *p = dev->peers; ok && p; p = p->list_next)
-		ok = !json_array_append_new(peers, wg_json_from_peer(&p->conf, WG_JSON_SECRETS));
+		order[n++] = p;
+	while (ok && n)
+		ok = !json_array_append_new(peers, wg_json_from_peer(&order[--n]->conf, WG_JSON_SECRETS));
+	free(order);
 	ok = ok && !json_object_set_new(doc, "format", json_string(STATE_FORMAT)) &&
 	     !json_object_set_new(doc, "version", json_integer(STATE_VERSION)) &&
 	     !json_object_set_new(doc, "interface", wg_json_from_interface(&d, &dev->conf.inside, WG_JSON_SECRETS)) &&

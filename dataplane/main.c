@@ -203,6 +203,8 @@ int main(int argc, char **argv)
 		if (!ret)
 			ret = wg_telemetry_register(&dev);
 		if (ret) {
+			wg_call_shutdown(&dev.call); /* a caller already waiting gives up */
+			wg_telemetry_unregister();
 			wg_api_stop(&dev);
 			wg_uapi_server_stop(&dev);
 			wg_state_stop(&dev);
