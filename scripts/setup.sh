@@ -16,7 +16,7 @@ PACKAGES=(
 	dpdk-dev libdpdk-dev libipsec-mb-dev libsodium-dev libb2-dev
 	libjansson-dev libmicrohttpd-dev libbpf-dev
 	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 tcpdump ethtool util-linux
-	python3 procps psmisc kmod clang libclang-rt-14-dev
+	python3 procps psmisc kmod clang libclang-rt-14-dev openssl
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -25,7 +25,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 SUITE=api
 # shellcheck source=tests/lib/suite.sh
 . "$HERE/lib/suite.sh"
-suite_require wireguard-go wg wg-quick ip ping python3 nsenter
+suite_require wireguard-go wg wg-quick ip ss ping python3 nsenter openssl
 suite_start
 
 WGDP_ADDRESS="198.51.100.1/24, fd00:99::1/64, 10.77.0.1/29, fd00:77::1/125"
@@ -78,6 +78,12 @@ if ! wgdp_start main "$SRV" "$CONF"; then
 	exit 1
 fi
 grep -q 'REST API on http://127.0.0.1:8080' "$(wgdp_log main)" || fail start "no REST API line in the log"
+listen=$(netns_exec "$SRV" ss -ltnH 'sport = :8080' | awk '{ print $4 }' | tr '\n' ' ')
+if [ "$listen" = "127.0.0.1:8080 " ]; then
+	pass loopback_default "listens on $listen only"
+else
+	fail loopback_default "listening sockets on port 8080: '$listen'"
+fi
 
 netns_wg_client "$C1" "$C1IF" c1 "$SRV_PUB" "192.0.2.1:$WGDP_PORT" 198.51.100.0/24 198.51.100.2/24
 if netns_exec "$C1" ping -n -c 3 -i 0.2 -w 10 198.51.100.1 >/dev/null; then
@@ -133,5 +139,36 @@ if wgdp_stop main; then
 	pass clean_stop
 else
 	fail clean_stop "wgdp did not stop cleanly"
+fi
+# ---- TLS ----------------------------------------------------------------------------------
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$NETNS_TMP/tls.key" -out "$NETNS_TMP/tls.crt" >/dev/null 2>&1
+chmod 600 "$NETNS_TMP/tls.key"
+sed "s#^ApiTokenFile = .*#&\nApiTlsCertificate = $NETNS_TMP/tls.crt\nApiTlsKey = $NETNS_TMP/tls.key#" "$CONF" >"$NETNS_TMP/tls.conf"
+if ! wgdp_start tls "$SRV" "$NETNS_TMP/tls.conf"; then
+	fail tls "wgdp did not start with ApiTlsCertificate"
+else
+	if out=$(netns_exec "$SRV" env WGDP_LIB="$HERE/lib" python3 - "$TOKEN_FILE" "$NETNS_TMP/tls.crt" "$SRV_PUB" <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["WGDP_LIB"])
+from wgdp_api import Api
+tok = open(sys.argv[1]).read().strip()
+st, iface, _ = Api("https://127.0.0.1:8080", tok, cafile=sys.argv[2]).call("GET", "/api/v1/interface")
+assert st == 200 and iface["public_key"] == sys.argv[3], (st, iface)
+try:
+    st2 = Api("http://127.0.0.1:8080", tok).call("GET", "/api/v1/interface")[0]
+except Exception as e:
+    st2 = type(e).__name__
+assert st2 != 200, st2
+print("GET /interface over TLS (certificate checked) 200; plain HTTP refused (%s)" % st2)
+EOF
+	); then
+		pass tls "$out"
+	else
+		fail tls "$out"
+	fi
+	grep -q 'REST API on https://' "$(wgdp_log tls)" || fail tls "no https line in the log"
+	wgdp_stop tls || fail tls_clean_stop "wgdp did not stop cleanly"
 fi
 exit "$FAILED"
