@@ -36,6 +36,8 @@
 
 #define BURST 32u
 #define TICK_NS (10ull * WG_NSEC_PER_MSEC)
+#define TICK_PEERS_MIN 1024u /* peers a tick visits at least */
+#define TICK_ROUNDS 10u      /* with more, each is visited every TICK_ROUNDS ticks */
 #define IDLE_SLEEP_NS 50000l
 #define NEIGH_CAPACITY 4096u
 #define SNAP_MAX 4096u
@@ -541,24 +543,46 @@ static void feed_activity(struct wg_peer *p)
 	p->seen.last_rx_data_ns = a.last_rx_data_ns;
 }
 
+static void tick_peer(struct wgdp *dev, struct wg_peer *p, uint64_t now)
+{
+	uint32_t act;
+
+	feed_activity(p);
+	act = wg_timers_tick(&p->timers, now);
+	if (!act)
+		return;
+	if (act & WG_TIMERS_SEND_INITIATION)
+		send_initiation(dev, p, now);
+	if (act & WG_TIMERS_SEND_ANY_KEEPALIVE)
+		request(dev, p, WG_REQ_KEEPALIVE);
+	if (act & WG_TIMERS_GIVE_UP)
+		request(dev, p, WG_REQ_PURGE_STAGED);
+	if (act & WG_TIMERS_ZERO_KEYS)
+		wg_peers_zero_keys(dev, p);
+}
+
+/*
+ * One tick visits a slice of the peers, round robin from dev->tick_cursor:
+ * all of them up to TICK_PEERS_MIN (every 10 ms, as before), else a tenth,
+ * so with many peers each is still visited every TICK_ROUNDS ticks (100 ms)
+ * and the scan costs a tenth of the control thread's time it would. Events
+ * carry their own timestamps (feed_activity), so a later visit delays a
+ * timer's action by at most 100 ms; it never loses or reorders an event.
+ */
 static void tick_peers(struct wgdp *dev, uint64_t now)
 {
-	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
-		uint32_t act;
+	uint32_t n = dev->n_peers, budget = n / TICK_ROUNDS + 1;
+	struct wg_peer *p = dev->tick_cursor ? dev->tick_cursor : dev->peers;
 
-		feed_activity(p);
-		act = wg_timers_tick(&p->timers, now);
-		if (!act)
-			continue;
-		if (act & WG_TIMERS_SEND_INITIATION)
-			send_initiation(dev, p, now);
-		if (act & WG_TIMERS_SEND_ANY_KEEPALIVE)
-			request(dev, p, WG_REQ_KEEPALIVE);
-		if (act & WG_TIMERS_GIVE_UP)
-			request(dev, p, WG_REQ_PURGE_STAGED);
-		if (act & WG_TIMERS_ZERO_KEYS)
-			wg_peers_zero_keys(dev, p);
+	if (budget < TICK_PEERS_MIN)
+		budget = TICK_PEERS_MIN;
+	if (budget > n)
+		budget = n;
+	for (uint32_t i = 0; i < budget && p; i++) {
+		tick_peer(dev, p, now);
+		p = p->list_next ? p->list_next : dev->peers;
 	}
+	dev->tick_cursor = p;
 }
 
 /* publish the resolved next hops when they changed */

@@ -184,6 +184,8 @@ void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 			*pp = p->hash_next;
 			break;
 		}
+	if (dev->tick_cursor == p)
+		dev->tick_cursor = p->list_next;
 	*p->list_pprev = p->list_next;
 	if (p->list_next)
 		p->list_next->list_pprev = p->list_pprev;

@@ -103,6 +103,7 @@ struct wgdp {
 	struct wg_peer **peer_hash;         /* by public key */
 	uint32_t peer_hash_mask;
 	uint32_t n_peers;
+	struct wg_peer *tick_cursor;        /* where the next timer tick starts (control.c) */
 	struct wg_pool *pools[2];           /* address pools, IPv4 and IPv6 (control thread) */
 
 	/* RCU: workers report quiescent once per loop */

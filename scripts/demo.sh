@@ -91,8 +91,14 @@ netns_veth "$SRV_NS" "$OUTSIDE_IF" "$CLI_NS" eth0
 netns_addr "$CLI_NS" eth0 192.0.2.2/24 2001:db8:1::2/64
 netns_wg_ifname WGIF
 
-echo "== wgdp in namespace $SRV_NS: $WGDP $(wgdp_eal demo) -- --config conf/demo-netns.conf"
-if ! wgdp_start demo "$SRV_NS" "$CONF"; then
+# the demo's own copy of the config, with the REST API and a state file in its scratch space
+TOKEN_FILE=$NETNS_TMP/api.token
+head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TOKEN_FILE"
+chmod 600 "$TOKEN_FILE"
+sed "s#^\[Appliance\]#&\nApiTokenFile = $TOKEN_FILE\nStateFile = $NETNS_TMP/state#" "$CONF" >"$NETNS_TMP/demo.conf"
+echo "== wgdp in namespace $SRV_NS: $WGDP $(wgdp_eal demo) -- --config $NETNS_TMP/demo.conf"
+echo "   (conf/demo-netns.conf plus ApiTokenFile and StateFile in $NETNS_TMP)"
+if ! wgdp_start demo "$SRV_NS" "$NETNS_TMP/demo.conf"; then
 	echo "demo: wgdp did not start" >&2
 	exit 1
 fi
@@ -148,6 +154,11 @@ try "ip netns exec $CLI_NS iperf3 -c 198.51.100.1" "TCP through wgdp (-R: the ot
 try "ip netns exec $CLI_NS wg show $WGIF" "the client's view"
 try "ip netns exec $SRV_NS tcpdump -ni $TAP" "decrypted traffic on wgdp's TAP"
 try "ip netns exec $CLI_NS tcpdump -ni eth0 udp" "the encrypted side"
+try "ip netns exec $SRV_NS wg show $TAP" "wgdp seen by the stock wg tool"
+AUTH="-H 'Authorization: Bearer $(cat "$TOKEN_FILE")'"
+try "ip netns exec $SRV_NS curl -s $AUTH http://127.0.0.1:8080/api/v1/peers" "the REST API (docs/api.md)"
+try "ip netns exec $SRV_NS curl -s $AUTH http://127.0.0.1:8080/metrics" "Prometheus metrics"
+try "dpdk-telemetry.py -f wgdp-$NETNS_ID-demo" "then /wgdp/peers (docs/telemetry.md)"
 echo "Ctrl-C here stops wgdp (it prints its counters) and removes everything."
 
 STOP=0

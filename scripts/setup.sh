@@ -15,7 +15,7 @@ PACKAGES=(
 	gcc libc6-dev pkg-config meson ninja-build
 	dpdk-dev libdpdk-dev libipsec-mb-dev libsodium-dev libb2-dev
 	libjansson-dev libmicrohttpd-dev libbpf-dev
-	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 tcpdump ethtool util-linux
+	wireguard-go wireguard-tools iproute2 iputils-ping iperf3 tcpdump ethtool util-linux curl
 	python3 procps psmisc kmod clang libclang-rt-14-dev openssl
 )
 

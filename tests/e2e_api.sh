@@ -30,25 +30,12 @@ suite_start
 
 WGDP_ADDRESS="198.51.100.1/24, fd00:99::1/64, 10.77.0.1/29, fd00:77::1/125"
 
-netns_add srv SRV
-netns_add sw SW
-netns_add c1 C1
+wgdp_api_testbed wgapi
 netns_add c2 C2
-netns_bridge "$SW" br0
-netns_bridge_port "$SW" br0 "$SRV" wout
-netns_bridge_port "$SW" br0 "$C1" eth0
 netns_bridge_port "$SW" br0 "$C2" eth0
-netns_addr "$C1" eth0 192.0.2.11/24
 netns_addr "$C2" eth0 192.0.2.12/24
-netns_wg_ifname C1IF
 netns_wg_ifname C2IF
-C1_PUB=$(netns_wg_genkey c1)
-SRV_PUB=$(netns_wg_genkey server)
 SRV_PRIV=$(cat "$NETNS_TMP/server.key")
-TAP=$(wgdp_tap_name wgapi)
-TOKEN_FILE=$NETNS_TMP/api.token
-head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TOKEN_FILE"
-chmod 600 "$TOKEN_FILE"
 CONF=$NETNS_TMP/wgdp.conf
 wgdp_conf "$CONF" server wout "$TAP" "StateFile = $NETNS_TMP/state" "ApiTokenFile = $TOKEN_FILE"
 sed -i 's#^MTU = .*#&\nAddressPool = 10.77.0.0/29, fd00:77::/125#' "$CONF"

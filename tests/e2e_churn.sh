@@ -22,19 +22,7 @@ UDP_RATE=${WGDP_CHURN_UDP_RATE:-100M}
 suite_require wireguard-go wg ip ping iperf3 python3 nsenter
 suite_start
 
-netns_add srv SRV
-netns_add sw SW
-netns_add c1 C1
-netns_bridge "$SW" br0
-netns_bridge_port "$SW" br0 "$SRV" wout
-netns_bridge_port "$SW" br0 "$C1" eth0
-netns_addr "$C1" eth0 192.0.2.11/24
-netns_wg_ifname C1IF
-C1_PUB=$(netns_wg_genkey c1)
-SRV_PUB=$(netns_wg_genkey server)
-TAP=$(wgdp_tap_name wgchu)
-TOKEN_FILE=$NETNS_TMP/api.token
-head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TOKEN_FILE"
+wgdp_api_testbed wgchu
 CONF=$NETNS_TMP/wgdp.conf
 wgdp_conf "$CONF" server wout "$TAP" "StateFile = $NETNS_TMP/state" "ApiTokenFile = $TOKEN_FILE"
 wgdp_conf_peer "$CONF" "$C1_PUB" "198.51.100.2/32"

@@ -20,20 +20,8 @@ suite_require wireguard-go wg ip ping python3 nsenter
 suite_start
 
 WGDP_ADDRESS="198.51.100.1/24, fd00:99::1/64, 10.77.0.1/24"
-netns_add srv SRV
-netns_add sw SW
-netns_add c1 C1
-netns_bridge "$SW" br0
-netns_bridge_port "$SW" br0 "$SRV" wout
-netns_bridge_port "$SW" br0 "$C1" eth0
-netns_addr "$C1" eth0 192.0.2.11/24
-netns_wg_ifname C1IF
-C1_PUB=$(netns_wg_genkey c1)
-SRV_PUB=$(netns_wg_genkey server)
-TAP=$(wgdp_tap_name wgper)
-TOKEN_FILE=$NETNS_TMP/api.token
+wgdp_api_testbed wgper
 STATE=$NETNS_TMP/state
-head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TOKEN_FILE"
 CONF=$NETNS_TMP/wgdp.conf
 wgdp_conf "$CONF" server wout "$TAP" "StateFile = $STATE" "ApiTokenFile = $TOKEN_FILE"
 sed -i 's#^MTU = .*#&\nAddressPool = 10.77.0.0/24#' "$CONF"

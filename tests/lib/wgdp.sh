@@ -48,6 +48,11 @@
 #   wgdp_cpu_report FILE1 FILE2   where the CPU went between two snapshots:
 #                                 "cpu0 95% (softirq 20%), cpu1 100%; wgdp
 #                                 99%, wireguard-go 80%, ..." (% of one CPU)
+#   wgdp_api_testbed TAPPREFIX    the network of the REST API tests: namespaces
+#                                 SRV (wgdp's, outside on veth wout), SW (a
+#                                 bridge) and C1 (client, eth0 192.0.2.11/24);
+#                                 sets C1IF, C1_PUB, SRV_PUB (keys c1, server),
+#                                 TAP and TOKEN_FILE (a fresh bearer token)
 #   wgdp_iperf3_check JSON SECS   check an `iperf3 -c ... -t SECS -i 1 -J
 #                                 --get-server-output` result (server started
 #                                 with -J): every full 1-s interval of the
@@ -109,6 +114,23 @@ wgdp_conf_peer() {
 		[ -z "$endpoint" ] || echo "Endpoint = $endpoint"
 		[ -z "$keepalive" ] || echo "PersistentKeepalive = $keepalive"
 	} >>"$file"
+}
+
+wgdp_api_testbed() {
+	netns_add srv SRV
+	netns_add sw SW
+	netns_add c1 C1
+	netns_bridge "$SW" br0
+	netns_bridge_port "$SW" br0 "$SRV" wout
+	netns_bridge_port "$SW" br0 "$C1" eth0
+	netns_addr "$C1" eth0 192.0.2.11/24
+	netns_wg_ifname C1IF
+	C1_PUB=$(netns_wg_genkey c1)
+	SRV_PUB=$(netns_wg_genkey server)
+	TAP=$(wgdp_tap_name "$1")
+	TOKEN_FILE=$NETNS_TMP/api.token
+	head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TOKEN_FILE"
+	chmod 600 "$TOKEN_FILE"
 }
 
 wgdp_eal() {
