@@ -645,12 +645,13 @@ static void commit_identity(struct plan *pl)
 	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
 		uint8_t ts[WG_TIMESTAMP_LEN];
 
-		/* a new static DH for every peer; sessions of the old key end */
+		/* a new static DH for every peer (lazily); sessions of the old key end */
 		wg_peers_zero_keys(dev, p);
 		memcpy(ts, p->hs.latest_timestamp, sizeof(ts));
-		wg_noise_handshake_init(&p->hs, &dev->identity, p->public_key,
+		wg_noise_handshake_init(&p->hs, NULL, p->public_key,
 					wg_secure_is_zero(p->conf.preshared_key, WG_KEY_LEN) ? NULL
 											 : p->conf.preshared_key);
+		p->hs_precomputed = false; /* with the new key, at the next handshake */
 		memcpy(p->hs.latest_timestamp, ts, sizeof(ts));
 	}
 }

@@ -221,7 +221,7 @@ static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 		return;
 	}
 	wg_tai64n_encode(ts, realtime_ns());
-	if (wg_noise_create_initiation(&dev->identity, &p->hs, &msg, idx, ts))
+	if (wg_noise_create_initiation(&dev->identity, wg_peers_handshake(dev, p), &msg, idx, ts))
 		return; /* low-order key: never send anything */
 	wg_cookie_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
@@ -270,7 +270,7 @@ static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_
 		dev->lookup_refused = true;
 		return NULL;
 	}
-	return p ? &p->hs : NULL;
+	return p ? wg_peers_handshake(dev, p) : NULL;
 }
 
 static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation *msg,

@@ -187,9 +187,14 @@ void wg_noise_handshake_init(struct wg_noise_handshake *hs, const struct wg_nois
 	memcpy(hs->remote_static, remote_static, WG_KEY_LEN);
 	if (psk)
 		memcpy(hs->preshared_key, psk, WG_KEY_LEN);
+	wg_noise_handshake_precompute(hs, id);
+}
+
+void wg_noise_handshake_precompute(struct wg_noise_handshake *hs, const struct wg_noise_identity *id)
+{
 	/* wg_x25519 leaves zeros on a low-order key: every handshake then fails */
-	if (id && id->has_identity &&
-	    wg_x25519(hs->precomputed_static_static, id->private_key, remote_static))
+	if (!id || !id->has_identity ||
+	    wg_x25519(hs->precomputed_static_static, id->private_key, hs->remote_static))
 		wg_secure_wipe(hs->precomputed_static_static, WG_KEY_LEN);
 }
 

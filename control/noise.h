@@ -69,6 +69,13 @@ void wg_noise_identity_wipe(struct wg_noise_identity *id);
 void wg_noise_handshake_init(struct wg_noise_handshake *hs, const struct wg_noise_identity *id,
 			     const uint8_t remote_static[WG_KEY_LEN], const uint8_t *psk);
 /* Forget the ephemeral state of a handshake in progress (keeps keys and timestamp). */
+/*
+ * (Re)compute DH(S_local, S_remote) for id (zero without an identity or for
+ * a low-order remote key). wg_noise_handshake_init does it; with id NULL
+ * there, the caller may call this later, before the first handshake (the
+ * appliance does, so that adding 100,000 peers costs no X25519 each).
+ */
+void wg_noise_handshake_precompute(struct wg_noise_handshake *hs, const struct wg_noise_identity *id);
 void wg_noise_handshake_clear(struct wg_noise_handshake *hs);
 /* Wipe everything, including static keys. */
 void wg_noise_handshake_wipe(struct wg_noise_handshake *hs);

@@ -242,6 +242,19 @@ static void test_identity_fixed_keys(void)
 	CHECK(!x.id.has_identity && wg_secure_is_zero(&x.id, sizeof(x.id)));
 	wg_noise_handshake_init(&x.hs, &x.id, y.id.public_key, NULL);
 	CHECK(wg_secure_is_zero(x.hs.precomputed_static_static, 32));
+	/* computed later, the DH is the same as at init */
+	{
+		struct side p, q;
+
+		make_sides(&p, &q, a, b, NULL, NULL);
+		wg_noise_handshake_init(&p.hs, NULL, q.id.public_key, NULL);
+		CHECK(wg_secure_is_zero(p.hs.precomputed_static_static, 32));
+		wg_noise_handshake_precompute(&p.hs, &p.id);
+		wg_test_unhex(want, 32, shared);
+		CHECK_MEM(p.hs.precomputed_static_static, want, 32);
+		wg_noise_handshake_precompute(&p.hs, NULL);
+		CHECK(wg_secure_is_zero(p.hs.precomputed_static_static, 32));
+	}
 	wg_noise_identity_set(&y.id, b);
 	wg_noise_identity_wipe(&y.id);
 	CHECK(!y.id.has_identity && wg_secure_is_zero(&y.id, sizeof(y.id)));

@@ -104,8 +104,10 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	uint32_t b;
 
 	memcpy(p->public_key, conf->public_key, WG_KEY_LEN);
-	wg_noise_handshake_init(&p->hs, &dev->identity, conf->public_key,
+	/* the static-static DH waits for the first handshake (wg_peers_handshake) */
+	wg_noise_handshake_init(&p->hs, NULL, conf->public_key,
 				wg_secure_is_zero(conf->preshared_key, WG_KEY_LEN) ? NULL : conf->preshared_key);
+	p->hs_precomputed = false;
 	wg_cookie_maker_init(&p->cookie, conf->public_key);
 	wg_timers_init(&p->timers, (uint64_t)conf->persistent_keepalive * WG_NSEC_PER_SEC);
 	wg_allowedips_owner_init(&p->aip);
@@ -130,6 +132,15 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 		dev->peers->list_pprev = &p->list_next;
 	dev->peers = p;
 	dev->n_peers++;
+}
+
+struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *p)
+{
+	if (!p->hs_precomputed) {
+		wg_noise_handshake_precompute(&p->hs, &dev->identity);
+		p->hs_precomputed = true;
+	}
+	return &p->hs;
 }
 
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)

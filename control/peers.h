@@ -40,6 +40,12 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
  */
 void wg_peers_aip_add(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);
 void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);
+/*
+ * p's handshake state, its static-static DH computed now if it was not yet
+ * (peers are created without it: one X25519 each would make adding 100,000
+ * peers take seconds). Use it before every Noise call on p->hs.
+ */
+struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *p);
 /* Forget every session and the handshake in progress (keys retired after a grace period). */
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p);
 /* Unlink a peer from every table and free it after a grace period. */

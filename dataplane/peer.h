@@ -86,6 +86,7 @@ struct wg_peer {
 	struct wg_noise_handshake hs;
 	uint32_t hs_index;                /* index of hs in the index table, when hs_indexed */
 	bool hs_indexed;
+	bool hs_precomputed;              /* hs's static-static DH is computed (lazily) */
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;
 	struct wg_conf_peer conf;         /* its configuration as applied (full state) */
