@@ -132,7 +132,9 @@ fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
 	-keyout "$NETNS_TMP/tls.key" -out "$NETNS_TMP/tls.crt" >/dev/null 2>&1
 chmod 600 "$NETNS_TMP/tls.key"
-sed "s#^ApiTokenFile = .*#&\nApiTlsCertificate = $NETNS_TMP/tls.crt\nApiTlsKey = $NETNS_TMP/tls.key#" "$CONF" >"$NETNS_TMP/tls.conf"
+# with TLS, and per-peer series off
+sed "s#^ApiTokenFile = .*#&\nApiTlsCertificate = $NETNS_TMP/tls.crt\nApiTlsKey = $NETNS_TMP/tls.key\nMetricsPerPeer = off#" \
+	"$CONF" >"$NETNS_TMP/tls.conf"
 if ! wgdp_start tls "$SRV" "$NETNS_TMP/tls.conf"; then
 	fail tls "wgdp did not start with ApiTlsCertificate"
 else
@@ -148,7 +150,9 @@ try:
 except Exception as e:
     st2 = type(e).__name__
 assert st2 != 200, st2
-print("GET /interface over TLS (certificate checked) 200; plain HTTP refused (%s)" % st2)
+st, m, _ = Api("https://127.0.0.1:8080", tok, cafile=sys.argv[2]).call("GET", "/metrics")
+assert st == 200 and "wgdp_rx_packets_total" in m and "wgdp_peer_" not in m, "per-peer series with MetricsPerPeer = off"
+print("GET /interface over TLS (certificate checked) 200; plain HTTP refused (%s); MetricsPerPeer = off: no wgdp_peer_ series" % st2)
 EOF
 	); then
 		pass tls "$out"
