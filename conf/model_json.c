@@ -508,12 +508,10 @@ static bool interface_field(struct jp *j, const char *name, const json_t *v, str
 		}
 		return true;
 	}
-	if (!strcmp(name, "addresses") && j->mode == WG_JSON_STATE) {
+	if (!strcmp(name, "addresses")) {
 		in->flags |= WG_CONF_INSIDE_REPLACE_ADDRESSES;
 		return parse_prefixes(j, v, &in->addresses, PFX_IFADDR, WG_CONF_MAX_ADDRESSES);
 	}
-	if (!strcmp(name, "addresses"))
-		return jfail_kind(j, -EROFS, "is fixed at start (the inside interface's Address in the config file)");
 	if (j->mode != WG_JSON_STATE &&
 	    is_readonly(name, interface_readonly, sizeof(interface_readonly) / sizeof(interface_readonly[0])))
 		return jfail_kind(j, -EROFS, "is read-only");

@@ -71,7 +71,8 @@ json_t *wg_json_from_interface(const struct wg_conf_device *d, const struct wg_c
 /*
  * Parse an interface object into deltas (*d and *in zeroed by the caller):
  * private_key (base64 or "generate": *generate_key), listen_port, fwmark,
- * address_pools (replaces them); STATE also addresses. Read-only fields
+ * address_pools (replaces them), addresses (the inside interface's, as the
+ * config file's Address: host bits kept; replaces them). Read-only fields
  * (public_key, mtu, peers, ...) are refused in PATCH; an all-zero private
  * key too (only the state file may record "no key"). 0, -EINVAL, -ENOENT,
  * -EROFS, -ENOMEM, as for peers.

@@ -479,7 +479,7 @@ static const struct reject if_bad[] = {
 	{ WG_JSON_PATCH, "{\"peers\":[]}", "peers: is read-only" },
 	{ WG_JSON_PATCH, "{\"address_pool_usage\":{}}", "address_pool_usage: is read-only" },
 	{ WG_JSON_STATE, "{\"public_key\":\"" K_PUB "\"}", "public_key: unknown field" },
-	{ WG_JSON_PATCH, "{\"addresses\":[\"10.8.0.1/16\"]}", "addresses: is fixed at start" },
+	{ WG_JSON_PATCH, "{\"addresses\":[\"224.0.0.1/4\"]}", "addresses: entry 0 `224.0.0.1/4' is not a unicast address" },
 	{ WG_JSON_PATCH, "{\"listen_port\":\"51820\"}", "listen_port: must be an integer 0-65535" },
 	{ WG_JSON_PATCH, "{\"listen_port\":-1}", "listen_port: must be an integer 0-65535" },
 	{ WG_JSON_PATCH, "{\"listen_port\":65536}", "listen_port: must be an integer 0-65535" },

@@ -38,6 +38,7 @@
 #include "control/peers.h"
 #include "control/state.h"
 #include "crypto/secure.h"
+#include "dataplane/tapif.h"
 
 enum { OP_CREATE = 1, OP_UPDATE, OP_REMOVE };
 
@@ -70,6 +71,8 @@ struct plan {
 	struct wg_pool *pools[2];  /* the pools after the change */
 	bool new_pools;            /* pools[] are new: installed at commit */
 	struct wg_conf_prefixes pool_prefixes; /* their prefixes, for dev->conf */
+	struct wg_conf_prefixes addr_next;     /* the inside addresses after the change */
+	bool addrs_changed, tap_done;          /* tap_done: the kernel has addr_next */
 
 	/* interface after the change */
 	struct wg_conf_device dev_next; /* no peers */
@@ -391,10 +394,89 @@ static int plan_pools(struct plan *pl, const struct wg_conf_prefixes *prefixes)
 
 /* ---- planning ---- */
 
+/*
+ * New inside addresses (REST PATCH /interface): on a TAP inside only, where
+ * the kernel holds them. Added ones that lie in a pool are taken from it
+ * (refused when a peer has them); removed ones go back at commit.
+ */
+static int plan_addresses(struct plan *pl, const struct wg_conf_prefixes *next)
+{
+	const struct wg_conf_prefixes *old = &pl->dev->conf.inside.addresses;
+	char text[WG_CONF_PREFIX_STR];
+	bool v6 = false;
+
+	if (!pl->dev->inside_is_tap)
+		return failf(pl, -EINVAL, NULL,
+			     "the inside addresses are fixed at start with InsideDevice (restart with a new Address)");
+	if (next->n > WG_CONF_MAX_ADDRESSES)
+		return failf(pl, -EINVAL, NULL, "more than %u addresses", WG_CONF_MAX_ADDRESSES);
+	for (size_t i = 0; i < next->n; i++) {
+		const struct wg_conf_prefix *a = &next->v[i];
+		struct wg_pool *pool = pl->pools[pool_index(a->family)];
+
+		v6 |= a->family == AF_INET6;
+		for (size_t k = 0; k < i; k++)
+			if (next->v[k].family == a->family && !memcmp(next->v[k].addr, a->addr, 16)) {
+				wg_conf_format_addr(text, a->family, a->addr);
+				return failf(pl, -EINVAL, NULL, "address %s is listed twice", text);
+			}
+		if (list_has(old, a) || !pool || !wg_pool_contains(pool, a->addr))
+			continue;
+		if (wg_pool_reserve(pool, a->addr) == -EADDRINUSE) {
+			wg_conf_format_prefix(text, a);
+			return failf(pl, -EADDRINUSE, NULL, "address %s is taken from the pool by a peer", text);
+		}
+		if (take(pl, pool, a->addr))
+			return failf(pl, -ENOMEM, NULL, "out of memory");
+	}
+	if (v6 && pl->dev->conf.inside.mtu < 1280)
+		return failf(pl, -EINVAL, NULL, "an IPv6 address needs MTU 1280 or more (the MTU is %u)",
+			     pl->dev->conf.inside.mtu);
+	if (wg_conf_prefixes_copy(&pl->addr_next, next))
+		return failf(pl, -ENOMEM, NULL, "out of memory");
+	pl->inside_next.addresses = pl->addr_next;
+	pl->addrs_changed = pl->if_changed = true;
+	return 0;
+}
+
+/* the kernel side of an address change; undo: the reverse, best effort */
+static int tap_addresses(struct plan *pl, bool undo)
+{
+	const struct wg_conf_prefixes *old = &pl->dev->conf.inside.addresses, *next = &pl->addr_next;
+	const char *ifname = pl->dev->conf.appliance.inside_interface;
+	char text[WG_CONF_PREFIX_STR];
+	int ret = 0;
+
+	for (int pass = 0; pass < 2 && !ret; pass++) {
+		/* pass 0 adds what is new (undo: removes it), pass 1 removes what went (undo: adds it back) */
+		const struct wg_conf_prefixes *from = pass ? old : next, *other = pass ? next : old;
+
+		for (size_t i = 0; i < from->n && !ret; i++) {
+			struct wg_tapif_addr a = { .family = from->v[i].family, .prefixlen = from->v[i].cidr };
+
+			if (list_has(other, &from->v[i]))
+				continue;
+			memcpy(a.addr, from->v[i].addr, 16);
+			ret = (pass == 0) != undo ? wg_tapif_addr_add(ifname, &a) : wg_tapif_addr_del(ifname, &a);
+			if (ret && undo)
+				ret = 0; /* go on undoing */
+			if (ret) {
+				wg_conf_format_prefix(text, &from->v[i]);
+				failf(pl, ret, NULL, "%s: %s address %s: %s", ifname, pass ? "removing" : "adding", text,
+				      strerror(-ret));
+			}
+		}
+	}
+	if (ret && !undo)
+		tap_addresses(pl, true);
+	return ret;
+}
+
 static int plan_interface(struct plan *pl, const struct wg_conf_inside *in)
 {
 	const struct wg_conf_device *d = pl->d;
 	struct wgdp *dev = pl->dev;
+	int ret;
 
 	pl->dev_next = dev->conf.device;
 	pl->dev_next.peers = NULL;
@@ -432,8 +514,11 @@ static int plan_interface(struct plan *pl, const struct wg_conf_inside *in)
 			return failf(pl, -ENOMEM, NULL, "out of memory");
 		pl->inside_next.pools = pl->pool_prefixes;
 		pl->if_changed = true;
-		return plan_pools(pl, &in->pools);
+		if ((ret = plan_pools(pl, &in->pools)))
+			return ret;
 	}
+	if (in && (in->flags & WG_CONF_INSIDE_REPLACE_ADDRESSES))
+		return plan_addresses(pl, &in->addresses);
 	return 0;
 }
 
@@ -719,6 +804,12 @@ static void commit(struct plan *pl)
 		dev->conf.device.listen_port = dev->listen_port;
 		__atomic_store_n(&dev->out.local.port, rte_cpu_to_be_16(dev->listen_port), __ATOMIC_RELEASE);
 	}
+	if (pl->addrs_changed) {
+		release_addresses(pl, &dev->conf.inside.addresses, &pl->addr_next);
+		free(dev->conf.inside.addresses.v);
+		dev->conf.inside.addresses = pl->addr_next;
+		memset(&pl->addr_next, 0, sizeof(pl->addr_next));
+	}
 	if (pl->new_pools) {
 		wg_change_pools_free(dev);
 		dev->pools[0] = pl->pools[0];
@@ -768,6 +859,7 @@ static void plan_free(struct plan *pl)
 		wg_pool_release(pl->taken[i].pool, pl->taken[i].addr);
 	free(pl->taken);
 	free(pl->pool_prefixes.v);
+	free(pl->addr_next.v);
 	if (pl->new_pools) {
 		wg_pool_destroy(pl->pools[0]);
 		wg_pool_destroy(pl->pools[1]);
@@ -829,8 +921,12 @@ int wg_change_apply(struct wgdp *dev, const struct wg_conf_device *d, const stru
 	}
 	*pl = (struct plan){ .dev = dev, .d = d, .err = err, .errlen = errlen };
 	ret = plan_build(pl, in);
+	if (!ret && pl->addrs_changed && !(ret = tap_addresses(pl, false)))
+		pl->tap_done = true;
 	if (!ret && (pl->if_changed || pl->n))
 		ret = log_change(pl);
+	if (ret && pl->tap_done)
+		tap_addresses(pl, true);
 	if (!ret) {
 		size_t updated = 0;
 

@@ -220,7 +220,12 @@ static int replay_interface(struct replay *r, const json_t *o)
 		r->inside->pools = in.pools;
 		in.pools.v = NULL;
 	}
-	free(in.addresses.v); /* Address stays the config file's */
+	if (in.flags & WG_CONF_INSIDE_REPLACE_ADDRESSES) { /* set through the REST API */
+		free(r->inside->addresses.v);
+		r->inside->addresses = in.addresses;
+		in.addresses.v = NULL;
+	}
+	free(in.addresses.v);
 	free(in.pools.v);
 	wg_conf_device_free(&d);
 	return 0;
@@ -366,7 +371,7 @@ int wg_state_load(struct wg_conf *conf, struct wg_state_boot *boot, char *err, s
 	memcpy(d.private_key, conf->device.private_key, WG_KEY_LEN);
 	d.listen_port = conf->device.listen_port;
 	d.fwmark = conf->device.fwmark;
-	ret = wg_conf_prefixes_copy(&in.pools, &conf->inside.pools);
+	ret = wg_conf_prefixes_copy(&in.pools, &conf->inside.pools) ?: wg_conf_prefixes_copy(&in.addresses, &conf->inside.addresses);
 	if (!ret && l.has_snapshot) {
 		/* the snapshot is the whole truth: not on top of the config's peers */
 		r.what = "snapshot";
@@ -401,6 +406,8 @@ int wg_state_load(struct wg_conf *conf, struct wg_state_boot *boot, char *err, s
 		conf->device = d;
 		free(conf->inside.pools.v);
 		conf->inside.pools = in.pools;
+		free(conf->inside.addresses.v);
+		conf->inside.addresses = in.addresses;
 		memset(&d, 0, sizeof(d));
 		memset(&in, 0, sizeof(in));
 	} else {
@@ -409,6 +416,7 @@ int wg_state_load(struct wg_conf *conf, struct wg_state_boot *boot, char *err, s
 	}
 	wg_conf_device_free(&d);
 	free(in.pools.v);
+	free(in.addresses.v);
 	wg_keymap_free(&r.keys);
 	wg_statefile_load_free(&l);
 	return ret;

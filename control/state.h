@@ -14,9 +14,9 @@
  * twice is harmless.
  *
  * What the state holds replaces the config file's WireGuard part: the
- * interface's private key, listen port, fwmark and address pools, and every
- * peer. The config file seeds the state on the first start (no state file
- * yet) and keeps the rest ([Appliance], Address, MTU). A state file that
+ * interface's private key, listen port, fwmark, inside addresses and address
+ * pools, and every peer. The config file seeds the state on the first start
+ * (no state file yet) and keeps the rest ([Appliance], MTU). A state file that
  * fails its checks stops the start with the reason: nothing of it is applied.
  */
 #ifndef WG_STATE_H

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,7 +59,7 @@ static int disable_dad(const char *ifname)
  * the SIOCSIFADDR ioctl keeps one IPv4 address per interface, and wg-quick's
  * Address may list several (the inside network, the pools' gateways).
  */
-static int add_v4(unsigned ifindex, const struct wg_tapif_addr *a)
+static int nl_addr(unsigned ifindex, const struct wg_tapif_addr *a, int type)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -73,17 +74,15 @@ static int add_v4(unsigned ifindex, const struct wg_tapif_addr *a)
 
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
-	req.nh.nlmsg_type = RTM_NEWADDR;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	req.nh.nlmsg_type = (uint16_t)type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	req.nh.nlmsg_seq = 1;
 	req.ifa.ifa_family = AF_INET;
 	req.ifa.ifa_prefixlen = a->prefixlen;
 	req.ifa.ifa_index = ifindex;
 	for (unsigned i = 0; i < 2; i++) {
-		unsigned short type = i ? IFA_ADDRESS : IFA_LOCAL;
-
 		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
-		rta->rta_type = type;
+		rta->rta_type = i ? IFA_ADDRESS : IFA_LOCAL;
 		rta->rta_len = RTA_LENGTH(4);
 		memcpy(RTA_DATA(rta), a->addr, 4);
 		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
@@ -100,11 +99,16 @@ static int add_v4(unsigned ifindex, const struct wg_tapif_addr *a)
 
 		if (h->nlmsg_type == NLMSG_ERROR)
 			ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-		if (ret == -EEXIST)
-			ret = 0; /* already there: fine */
+		if ((ret == -EEXIST && type == RTM_NEWADDR) || (ret == -EADDRNOTAVAIL && type == RTM_DELADDR))
+			ret = 0; /* already there / already gone: fine */
 	}
 	close(fd);
 	return ret;
+}
+
+static int add_v4(unsigned ifindex, const struct wg_tapif_addr *a)
+{
+	return nl_addr(ifindex, a, RTM_NEWADDR);
 }
 
 static int add_v6(int sock6, unsigned ifindex, const struct wg_tapif_addr *a)
@@ -187,6 +191,45 @@ out:
 		close(sock6);
 	close(sock);
 	return ret;
+}
+
+/* one address more or less, on a running interface */
+static int change_addr(const char *ifname, const struct wg_tapif_addr *a, bool add)
+{
+	unsigned ifindex = if_nametoindex(ifname);
+	struct in6_ifreq r;
+	int sock, ret = 0;
+
+	if (!ifindex)
+		return -errno;
+	if (a->family == AF_INET)
+		return a->prefixlen > 32 ? -EINVAL : nl_addr(ifindex, a, add ? RTM_NEWADDR : RTM_DELADDR);
+	if (a->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (a->prefixlen > 128)
+		return -EINVAL;
+	sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.ifr6_addr, a->addr, 16);
+	r.ifr6_prefixlen = a->prefixlen;
+	r.ifr6_ifindex = (int)ifindex;
+	if (ioctl(sock, add ? SIOCSIFADDR : SIOCDIFADDR, &r) < 0 &&
+	    !(add ? errno == EEXIST : errno == EADDRNOTAVAIL))
+		ret = -errno;
+	close(sock);
+	return ret;
+}
+
+int wg_tapif_addr_add(const char *ifname, const struct wg_tapif_addr *a)
+{
+	return change_addr(ifname, a, true);
+}
+
+int wg_tapif_addr_del(const char *ifname, const struct wg_tapif_addr *a)
+{
+	return change_addr(ifname, a, false);
 }
 
 int wg_tapif_get_mac(const char *ifname, uint8_t mac[6])

@@ -2,7 +2,7 @@
 /*
  * The kernel side of the inside TAP interface: give it wg-quick's Address
  * list and MTU and bring it up, so the host routes peers' allowed IPs into
- * the tunnel. Plain Linux ioctls, no DPDK; runs once at start-up.
+ * the tunnel. Plain Linux ioctls and rtnetlink, no DPDK.
  */
 #ifndef WG_TAPIF_H
 #define WG_TAPIF_H
@@ -24,6 +24,13 @@ struct wg_tapif_addr {
  */
 int wg_tapif_configure(const char *ifname, const struct wg_tapif_addr *addrs, size_t n, unsigned mtu,
 		       char *err, size_t errlen);
+/*
+ * Add or remove one address on a configured interface (a REST API change of
+ * the inside addresses). Adding one that is there, or removing one that is
+ * not, is fine. 0 or -errno.
+ */
+int wg_tapif_addr_add(const char *ifname, const struct wg_tapif_addr *a);
+int wg_tapif_addr_del(const char *ifname, const struct wg_tapif_addr *a);
 /* The interface's hardware address. 0 or -errno. */
 int wg_tapif_get_mac(const char *ifname, uint8_t mac[6]);
 

@@ -117,6 +117,25 @@ static void test_configure(void)
 	CHECK(memcmp(mac, zero, 6) != 0);
 	/* configuring again is fine (addresses already there) */
 	CHECK_MSG(wg_tapif_configure("wgtt0", addrs, 4, 0, err, sizeof(err)) == 0, "%s", err);
+	/* one by one on the running interface, both families; twice is fine */
+	{
+		struct wg_tapif_addr more[] = { addr(AF_INET, "10.78.0.1", 24), addr(AF_INET6, "fd00:78::1", 64) };
+
+		for (int k = 0; k < 2; k++) {
+			CHECK(wg_tapif_addr_add("wgtt0", &more[k]) == 0);
+			CHECK(wg_tapif_addr_add("wgtt0", &more[k]) == 0);
+		}
+		CHECK(has_addr("wgtt0", AF_INET, "10.78.0.1", 24));
+		CHECK(has_addr("wgtt0", AF_INET6, "fd00:78::1", 64));
+		CHECK(wg_tapif_addr_del("wgtt0", &addrs[3]) == 0);
+		CHECK(wg_tapif_addr_del("wgtt0", &more[1]) == 0);
+		CHECK(wg_tapif_addr_del("wgtt0", &more[1]) == 0);
+		CHECK(!has_addr("wgtt0", AF_INET, "10.77.0.1", 29));
+		CHECK(!has_addr("wgtt0", AF_INET6, "fd00:78::1", 64));
+		CHECK(has_addr("wgtt0", AF_INET, "198.51.100.1", 24));
+		CHECK(has_addr("wgtt0", AF_INET, "10.78.0.1", 24));
+		CHECK(wg_tapif_addr_add("nosuchif0", &more[0]) == -ENODEV);
+	}
 }
 
 static void test_errors(void)

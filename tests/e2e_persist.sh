@@ -86,6 +86,9 @@ for body in ({"name": "generated", "preshared_key": "generate"},
     res.append(p["addresses"])
 st, p, _ = api.call("PATCH", "/api/v1/interface", {"address_pools": ["10.77.0.0/24", "fd00:77::/64"]})
 assert st == 200, p
+st, i, _ = api.call("GET", "/api/v1/interface")
+st, p, _ = api.call("PATCH", "/api/v1/interface", {"addresses": i["addresses"] + ["10.79.0.1/24"]})
+assert st == 200, p
 print(res)' "$(wg genkey | wg pubkey)" "$(wg genkey | wg pubkey)" 2>&1); then
 	fail api_changes "$out"
 fi
@@ -108,8 +111,10 @@ if ! wgdp_start two "$SRV" "$CONF"; then
 fi
 grep -q "state file $STATE: loaded" "$(wgdp_log two)" || fail restart "no 'loaded' line: $(grep state "$(wgdp_log two)")"
 AFTER=$(py "$SNAPSHOT")
+ip -n "$SRV" -o addr show dev "$TAP" | grep -q ' 10.79.0.1/24 ' ||
+	fail kill9_nothing_lost "the inside address added through the API is not on $TAP after the restart"
 if [ "$BEFORE" = "$AFTER" ]; then
-	pass kill9_nothing_lost "5 peers, keys, psks, names, enabled flags, allocated and explicit addresses, pools, client configs with their private keys: identical"
+	pass kill9_nothing_lost "5 peers, keys, psks, names, enabled flags, allocated and explicit addresses, pools, inside addresses (on the TAP again), client configs with their private keys: identical"
 else
 	fail kill9_nothing_lost "state differs after restart: $(diff <(echo "$BEFORE") <(echo "$AFTER") | head -40 | tr '\n' ' ')"
 fi

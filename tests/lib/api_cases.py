@@ -207,6 +207,7 @@ expect_error("interface_read_only", "PATCH", "/api/v1/interface", {"public_key":
 expect_error("interface_bad_port", "PATCH", "/api/v1/interface", {"listen_port": 65536}, 400, "invalid_value")
 expect_error("interface_bad_pool", "PATCH", "/api/v1/interface", {"address_pools": ["10.1.0.0/31"]}, 400, "invalid_value")
 expect_error("interface_unknown", "PATCH", "/api/v1/interface", {"mtu2": 1}, 400, "unknown_field")
+expect_error("interface_address_bad", "PATCH", "/api/v1/interface", {"addresses": ["224.0.0.1/4"]}, 400, "invalid_cidr")
 
 # ---- pools: allocate, exhaust, release -----------------------------------------------------------
 
@@ -280,6 +281,17 @@ report("metrics_format", st == 200 and hd["content-type"].startswith("text/plain
 st, i1, _ = api.call("PATCH", "/api/v1/interface", {"listen_port": port + 1})
 st2, i2, _ = api.call("PATCH", "/api/v1/interface", {"listen_port": port})
 report("interface_listen_port", st == 200 and i1["listen_port"] == port + 1 and st2 == 200 and i2["listen_port"] == port)
+st, i0, _ = api.call("GET", "/api/v1/interface")
+expect_error("interface_address_taken", "PATCH", "/api/v1/interface",
+             {"addresses": i0["addresses"] + ["10.77.0.3/29"]}, 409, "address_in_use")
+st, i1, _ = api.call("PATCH", "/api/v1/interface", {"addresses": i0["addresses"] + ["10.79.0.1/24", "fd00:79::1/64"]})
+tap_has = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True).stdout
+ok = st == 200 and i1["addresses"][-2:] == ["10.79.0.1/24", "fd00:79::1/64"] and "10.79.0.1/24" in tap_has and \
+    "fd00:79::1/64" in tap_has
+st2, i2, _ = api.call("PATCH", "/api/v1/interface", {"addresses": i0["addresses"]})
+tap_has = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True).stdout
+report("interface_addresses", ok and st2 == 200 and i2["addresses"] == i0["addresses"] and "10.79.0.1" not in tap_has
+       and "fd00:79::1" not in tap_has, "added to the TAP and removed again (ip addr)")
 st, i1, _ = api.call("PATCH", "/api/v1/interface", {"private_key": "generate"})
 st2, i2, _ = api.call("PATCH", "/api/v1/interface", {"private_key": SERVER_PRIV})
 report("interface_private_key", st == 200 and i1["public_key"] != SERVER_PUB and "private_key" not in i1 and
