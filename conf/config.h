@@ -226,6 +226,8 @@ int wg_conf_write(FILE *f, const struct wg_conf *c, bool include_secrets);
 
 /* true when a and b hold the same values (keys compared in constant time). */
 bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b);
+/* the same for two device deltas (flags, keys, port, fwmark, peers) */
+bool wg_conf_device_equal(const struct wg_conf_device *a, const struct wg_conf_device *b);
 
 /* Builders shared by the parser, the UAPI and the REST API. */
 /* Append a zeroed peer; NULL on ENOMEM or above WG_CONF_MAX_PEERS. Moves dev->peers. */

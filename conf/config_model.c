@@ -178,10 +178,8 @@ static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_c
 	       a->metrics_per_peer == b->metrics_per_peer && !strcmp(a->uapi_name, b->uapi_name);
 }
 
-bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)
+bool wg_conf_device_equal(const struct wg_conf_device *da, const struct wg_conf_device *db)
 {
-	const struct wg_conf_device *da = &a->device, *db = &b->device;
-
 	if (da->flags != db->flags ||
 	    !wg_secure_equal(da->private_key, db->private_key, WG_KEY_LEN) ||
 	    da->listen_port != db->listen_port || da->fwmark != db->fwmark ||
@@ -190,6 +188,13 @@ bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)
 	for (size_t i = 0; i < da->n_peers; i++)
 		if (!peer_equal(&da->peers[i], &db->peers[i]))
 			return false;
+	return true;
+}
+
+bool wg_conf_equal(const struct wg_conf *a, const struct wg_conf *b)
+{
+	if (!wg_conf_device_equal(&a->device, &b->device))
+		return false;
 	return a->inside.flags == b->inside.flags && a->inside.mtu == b->inside.mtu &&
 	       prefixes_equal(&a->inside.addresses, &b->inside.addresses) &&
 	       prefixes_equal(&a->inside.pools, &b->inside.pools) &&

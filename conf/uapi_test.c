@@ -13,6 +13,7 @@
 #include "tests/harness.h"
 #include "conf/parse_util.h"
 #include "conf/uapi.h"
+#include "crypto/secure.h"
 
 /* RFC 7748 section 6.1 keys (used here as any 32 bytes) */
 #define PRIV "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
@@ -98,22 +99,6 @@ static void describe(char *out, size_t cap, const struct wg_conf_device *d)
 	fclose(f);
 }
 
-static bool device_equal(const struct wg_conf_device *a, const struct wg_conf_device *b)
-{
-	struct wg_conf ca = { .device = *a }, cb = { .device = *b };
-
-	return wg_conf_equal(&ca, &cb);
-}
-
-static bool is_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 static int parse(const char *s, struct wg_conf_device *d, char *err, size_t errlen)
 {
@@ -234,12 +219,12 @@ static void test_good(void)
 		CHECK(wg_uapi_request_len(text, tlen) == tlen);
 		memset(&back, 0, sizeof(back));
 		ret = wg_uapi_parse_set(text, tlen, &back, err, sizeof(err));
-		CHECK_MSG(ret == 0 && device_equal(&d, &back), "%s: written back:\n%s", good[i].name,
+		CHECK_MSG(ret == 0 && wg_conf_device_equal(&d, &back), "%s: written back:\n%s", good[i].name,
 			  text);
 		free(text);
 		wg_conf_device_free(&back);
 		wg_conf_device_free(&d);
-		CHECK(is_zero(&d, sizeof(d)));
+		CHECK(wg_secure_is_zero(&d, sizeof(d)));
 	}
 }
 
@@ -363,7 +348,7 @@ static void check_bad(const char *name, const char *req, size_t len, int want, u
 	memset(&d, 0, sizeof(d));
 	ret = wg_uapi_parse_set(req, len, &d, err, sizeof(err));
 	CHECK_MSG(ret == want, "%s: got %d, want %d (%s)", name, ret, want, err);
-	CHECK_MSG(is_zero(&d, sizeof(d)), "%s: *out was touched", name);
+	CHECK_MSG(wg_secure_is_zero(&d, sizeof(d)), "%s: *out was touched", name);
 	snprintf(prefix, sizeof(prefix), "line %u: ", line);
 	CHECK_MSG(!strncmp(err, prefix, strlen(prefix)), "%s: `%s' does not start with `%s'", name,
 		  err, prefix);
@@ -699,7 +684,7 @@ static void test_device_free(void)
 	CHECK(parse(wgo_set, &d, NULL, 0) == 0);
 	CHECK(d.n_peers == 2);
 	wg_conf_device_free(&d);
-	CHECK(is_zero(&d, sizeof(d)));
+	CHECK(wg_secure_is_zero(&d, sizeof(d)));
 	wg_conf_device_free(&d); /* twice is fine: it is empty */
 }
 

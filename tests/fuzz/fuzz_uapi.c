@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "conf/uapi.h"
+#include "crypto/secure.h"
 
 #define KEY "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
 
@@ -32,22 +33,6 @@ static const char *const prefixes[] = {
 	"set=1\nprivate_key=" KEY "\n",
 };
 
-static bool device_equal(const struct wg_conf_device *a, const struct wg_conf_device *b)
-{
-	struct wg_conf ca = { .device = *a }, cb = { .device = *b };
-
-	return wg_conf_equal(&ca, &cb);
-}
-
-static bool is_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 static void check_framing(const char *buf, size_t len)
 {
@@ -112,7 +97,7 @@ static void check_get(const struct wg_conf_device *d, const struct wg_conf_devic
 {
 	size_t j = 0;
 
-	if ((d->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) && !is_zero(d->private_key, WG_KEY_LEN)) {
+	if ((d->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) && !wg_secure_is_zero(d->private_key, WG_KEY_LEN)) {
 		if (!(back->flags & WG_CONF_DEVICE_HAS_PRIVATE_KEY) ||
 		    memcmp(back->private_key, d->private_key, WG_KEY_LEN))
 			abort();
@@ -180,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	if (ret) {
 		if ((ret != -EINVAL && ret != -EPROTO) || strncmp(err, "line ", 5) ||
-		    strchr(err, '\n') || !is_zero(&d, sizeof(d)))
+		    strchr(err, '\n') || !wg_secure_is_zero(&d, sizeof(d)))
 			abort();
 		return 0;
 	}
@@ -203,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "written set does not parse: %s\n%s", err, out);
 		abort();
 	}
-	if (!device_equal(&d, &back)) {
+	if (!wg_conf_device_equal(&d, &back)) {
 		fprintf(stderr, "written set parses to something else:\n%s", out);
 		abort();
 	}
