@@ -174,22 +174,29 @@ static bool jnomem(struct jp *j)
 	return false;
 }
 
-/* a short printable excerpt of a string value, for messages */
+/* a short printable excerpt of a string value, for messages; s is UTF-8
+ * (Jansson checked it) and is cut only between characters, so the
+ * message stays UTF-8 for the API's JSON answer */
 static const char *excerpt(const char *s, char *buf, size_t len)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; s[i] && o + 5 < len; i++) {
+	for (size_t i = 0; s[i];) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		size_t out = c < 0x20 || c == 0x7f ? 4 : n;
 
-		if (i >= 60) {
+		if (i + n > 60 || o + out + 4 > len) {
 			snprintf(buf + o, len - o, "...");
 			return buf;
 		}
-		if (c < 0x20 || c == 0x7f)
+		if (out == 4 && n == 1) {
 			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
+			i++;
+			continue;
+		}
+		for (size_t k = 0; k < n && s[i]; k++)
+			buf[o++] = s[i++];
 	}
 	buf[o] = '\0';
 	return buf;

@@ -857,6 +857,48 @@ static void test_parse_cidr(void)
 	}
 }
 
+/* a value quoted in a message is cut between UTF-8 characters: the message goes into JSON answers */
+static bool valid_utf8(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t n = *u < 0x80 ? 1 : (*u & 0xe0) == 0xc0 ? 2 : (*u & 0xf0) == 0xe0 ? 3 : (*u & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (!n)
+			return false;
+		for (size_t k = 1; k < n; k++)
+			if ((u[k] & 0xc0) != 0x80)
+				return false;
+		u += n;
+	}
+	return true;
+}
+
+static void test_utf8_excerpt(void)
+{
+	static const char *const bodies[] = {
+		"{\"endpoint\":\"a\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+		"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+		"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}",
+		"{\"\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac"
+		"\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\n\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\\u20ac\": 1}",
+		"{\"name\": 5, \"allowed_ips\": [\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
+		"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00/8\"]}",
+	};
+	char err[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+		struct wg_conf_peer out = { 0 };
+		json_t *j = load(bodies[i]);
+		int ret = wg_json_to_peer(j, WG_JSON_CREATE, &out, NULL, err, sizeof(err));
+
+		CHECK_MSG(ret < 0, "row %zu: accepted", i);
+		CHECK_MSG(valid_utf8(err), "row %zu: `%s' is not UTF-8", i, err);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	TEST_BEGIN("conf/model_json_test");
@@ -870,5 +912,6 @@ int main(void)
 	RUN_TEST(test_roundtrip_peer);
 	RUN_TEST(test_roundtrip_interface);
 	RUN_TEST(test_parse_cidr);
+	RUN_TEST(test_utf8_excerpt);
 	return TEST_END();
 }

@@ -303,7 +303,7 @@ static int load_snapshot(int dirfd, const struct names *n, struct wg_statefile_l
 {
 	uint8_t hdr[SNAP_HDR], sum[SUM_LEN], want[SUM_LEN];
 	uint8_t *payload = NULL;
-	uint64_t size, len;
+	uint64_t size, len = 0;
 	struct stat st;
 	ssize_t got;
 	int fd, ret;

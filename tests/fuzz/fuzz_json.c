@@ -5,7 +5,8 @@
  * a body (duplicate members refused) and handed to wg_json_to_peer and
  * wg_json_to_interface in every mode (CREATE, PATCH, STATE). Each call
  * either fails with -EINVAL, -ENOENT, -EROFS or -ENOMEM, a one-line
- * message and all outputs zero, or parses; what parses must
+ * message in UTF-8 (the API sends it in JSON) and all outputs zero, or
+ * parses; what parses must
  *   - hold only allowed IPs with the host bits zero, and
  *   - be written by wg_json_from_peer / wg_json_from_interface with
  *     WG_JSON_SECRETS (what the state file holds) and parse back in STATE
@@ -73,6 +74,8 @@ static bool is_zero(const void *p, size_t n)
 /* a failed parse: a known error, a one-line message (in the buffer) */
 static void check_error(int ret, const char *err)
 {
+	json_t *msg;
+
 	if (ret != -EINVAL && ret != -ENOENT && ret != -EROFS && ret != -ENOMEM) {
 		fprintf(stderr, "unexpected return %d (%s)\n", ret, err);
 		abort();
@@ -81,6 +84,13 @@ static void check_error(int ret, const char *err)
 		fprintf(stderr, "bad error message for %d: `%.*s'\n", ret, ERRLEN, err);
 		abort();
 	}
+	/* the API sends it as a JSON string (wg_api_error): must be UTF-8 */
+	msg = json_string(err);
+	if (!msg) {
+		fprintf(stderr, "error message for %d is not UTF-8: `%s'\n", ret, err);
+		abort();
+	}
+	json_decref(msg);
 }
 
 static bool same_prefixes(const struct wg_conf_prefixes *a, const struct wg_conf_prefixes *b)
