@@ -48,6 +48,10 @@
 #define WG_CONF_DEFAULT_BURST_SIZE 32u
 #define WG_CONF_DEFAULT_HANDSHAKE_QUEUE 4096u
 #define WG_CONF_DEFAULT_MAX_PEERS 65536u
+#define WG_CONF_DEFAULT_SCALE_UP_LOAD 80u
+#define WG_CONF_DEFAULT_SCALE_DOWN_LOAD 30u
+#define WG_CONF_DEFAULT_SCALE_UP_DELAY_MS 100u
+#define WG_CONF_DEFAULT_SCALE_DOWN_DELAY_MS 2000u
 #define WG_CONF_MAX_MAX_PEERS (1u << 20)
 #define WG_CONF_DEFAULT_API_PORT 8080u
 #define WG_CONF_PATH_MAX 256u              /* bytes of a file name, NUL included */
@@ -169,6 +173,10 @@ struct wg_conf_appliance {
 	char api_tls_cert[WG_CONF_PATH_MAX];        /* ApiTlsCertificate (PEM); "" = plain HTTP */
 	char api_tls_key[WG_CONF_PATH_MAX];         /* ApiTlsKey (PEM) */
 	bool metrics_per_peer;                      /* MetricsPerPeer (on): per-peer series in /metrics */
+	bool autoscale;                             /* Autoscale (on): park and wake workers with the load */
+	unsigned min_workers, max_workers;          /* MinWorkers (1), MaxWorkers (all); 0 = default */
+	unsigned scale_up_load, scale_down_load;    /* ScaleUpLoad (80), ScaleDownLoad (30): percent */
+	unsigned scale_up_delay_ms, scale_down_delay_ms; /* ScaleUpDelay (100), ScaleDownDelay (2000) */
 	char uapi_name[WG_CONF_IFNAME_MAX];         /* UapiInterface: /var/run/wireguard/NAME.sock;
 						     * default InsideInterface, else wgdp0; "" = off */
 };

@@ -263,15 +263,65 @@ static bool parse_api_listen(struct wg_conf_parser *p, char *v)
 	return true;
 }
 
-static bool parse_metrics_per_peer(struct wg_conf_parser *p, char *v)
+static bool parse_on_off(struct wg_conf_parser *p, char *v, bool *out)
 {
 	if (!strcasecmp(v, "on") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
-		p->conf.appliance.metrics_per_peer = true;
+		*out = true;
 	else if (!strcasecmp(v, "off") || !strcasecmp(v, "false") || !strcasecmp(v, "no"))
-		p->conf.appliance.metrics_per_peer = false;
+		*out = false;
 	else
 		return wg_conf_fail_value(p, p->raw, "neither on nor off");
 	return true;
+}
+
+static bool parse_metrics_per_peer(struct wg_conf_parser *p, char *v)
+{
+	return parse_on_off(p, v, &p->conf.appliance.metrics_per_peer);
+}
+
+static bool parse_autoscale(struct wg_conf_parser *p, char *v)
+{
+	return parse_on_off(p, v, &p->conf.appliance.autoscale);
+}
+
+static bool parse_unsigned(struct wg_conf_parser *p, char *v, uint64_t lo, uint64_t hi, unsigned *out)
+{
+	uint64_t n;
+
+	if (!wg_conf_number(p, v, lo, hi, &n))
+		return false;
+	*out = (unsigned)n;
+	return true;
+}
+
+static bool parse_min_workers(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 1, WG_CONF_MAX_LCORES, &p->conf.appliance.min_workers);
+}
+
+static bool parse_max_workers(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 1, WG_CONF_MAX_LCORES, &p->conf.appliance.max_workers);
+}
+
+static bool parse_scale_up_load(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 1, 100, &p->conf.appliance.scale_up_load);
+}
+
+static bool parse_scale_down_load(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 1, 100, &p->conf.appliance.scale_down_load);
+}
+
+static bool parse_scale_up_delay(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 0, 600000, &p->conf.appliance.scale_up_delay_ms);
+}
+
+static bool parse_scale_down_delay(struct wg_conf_parser *p, char *v)
+{
+	return parse_unsigned(p, v, 0, 600000, &p->conf.appliance.scale_down_delay_ms);
 }
 
 static bool parse_uapi_interface(struct wg_conf_parser *p, char *v)
@@ -339,6 +389,13 @@ const struct wg_conf_key wg_conf_appliance_keys[] = {
 	{ "ApiTlsKey", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_api_tls_key, NULL },
 	{ "MetricsPerPeer", WG_CONF_SEC_APPLIANCE, 0, parse_metrics_per_peer, NULL },
 	{ "UapiInterface", WG_CONF_SEC_APPLIANCE, 0, parse_uapi_interface, NULL },
+	{ "Autoscale", WG_CONF_SEC_APPLIANCE, 0, parse_autoscale, NULL },
+	{ "MinWorkers", WG_CONF_SEC_APPLIANCE, 0, parse_min_workers, NULL },
+	{ "MaxWorkers", WG_CONF_SEC_APPLIANCE, 0, parse_max_workers, NULL },
+	{ "ScaleUpLoad", WG_CONF_SEC_APPLIANCE, 0, parse_scale_up_load, NULL },
+	{ "ScaleDownLoad", WG_CONF_SEC_APPLIANCE, 0, parse_scale_down_load, NULL },
+	{ "ScaleUpDelay", WG_CONF_SEC_APPLIANCE, 0, parse_scale_up_delay, NULL },
+	{ "ScaleDownDelay", WG_CONF_SEC_APPLIANCE, 0, parse_scale_down_delay, NULL },
 };
 const size_t wg_conf_appliance_n_keys =
 	sizeof(wg_conf_appliance_keys) / sizeof(wg_conf_appliance_keys[0]);
@@ -406,6 +463,17 @@ bool wg_conf_appliance_check(struct wg_conf_parser *p)
 	if (a->api_tls_cert[0] && !a->api_token_file[0])
 		return wg_conf_fail_at(p, p->tls_cert.line,
 				       "ApiTlsCertificate needs ApiTokenFile (the REST API is off without it)");
+	if (a->min_workers && a->max_workers && a->min_workers > a->max_workers)
+		return wg_conf_fail_at(p, p->appliance_line, "MinWorkers %u is above MaxWorkers %u", a->min_workers,
+				       a->max_workers);
+	if (a->n_workers && (a->min_workers > a->n_workers || a->max_workers > a->n_workers))
+		return wg_conf_fail_at(p, p->appliance_line, "%s %u is above the %u lcore(s) of Workers",
+				       a->min_workers > a->n_workers ? "MinWorkers" : "MaxWorkers",
+				       a->min_workers > a->n_workers ? a->min_workers : a->max_workers, a->n_workers);
+	if (a->scale_down_load >= a->scale_up_load)
+		return wg_conf_fail_at(p, p->appliance_line,
+				       "ScaleDownLoad %u%% must be below ScaleUpLoad %u%% (or workers would flap)",
+				       a->scale_down_load, a->scale_up_load);
 	if (a->has_control_lcore) {
 		for (unsigned i = 0; i < a->n_workers; i++)
 			if (a->workers[i] == a->control_lcore)

@@ -29,6 +29,11 @@ void wg_conf_init(struct wg_conf *c)
 	c->appliance.api_listen.addr[0] = 127;
 	c->appliance.api_listen.addr[3] = 1;
 	c->appliance.metrics_per_peer = true;
+	c->appliance.autoscale = true;
+	c->appliance.scale_up_load = WG_CONF_DEFAULT_SCALE_UP_LOAD;
+	c->appliance.scale_down_load = WG_CONF_DEFAULT_SCALE_DOWN_LOAD;
+	c->appliance.scale_up_delay_ms = WG_CONF_DEFAULT_SCALE_UP_DELAY_MS;
+	c->appliance.scale_down_delay_ms = WG_CONF_DEFAULT_SCALE_DOWN_DELAY_MS;
 }
 
 void wg_conf_device_free(struct wg_conf_device *dev)
@@ -175,7 +180,10 @@ static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_c
 	       !strcmp(a->api_token_file, b->api_token_file) &&
 	       wg_endpoint_equal(&a->api_listen, &b->api_listen) &&
 	       !strcmp(a->api_tls_cert, b->api_tls_cert) && !strcmp(a->api_tls_key, b->api_tls_key) &&
-	       a->metrics_per_peer == b->metrics_per_peer && !strcmp(a->uapi_name, b->uapi_name);
+	       a->metrics_per_peer == b->metrics_per_peer && !strcmp(a->uapi_name, b->uapi_name) &&
+	       a->autoscale == b->autoscale && a->min_workers == b->min_workers && a->max_workers == b->max_workers &&
+	       a->scale_up_load == b->scale_up_load && a->scale_down_load == b->scale_down_load &&
+	       a->scale_up_delay_ms == b->scale_up_delay_ms && a->scale_down_delay_ms == b->scale_down_delay_ms;
 }
 
 bool wg_conf_device_equal(const struct wg_conf_device *da, const struct wg_conf_device *db)

@@ -38,7 +38,7 @@ struct wg_conf_peer_lines {
 
 /* keys of [Interface] and [Peer] (config.c) and of [Appliance], for seen[] */
 #define WG_CONF_MAX_WG_KEYS 32u
-#define WG_CONF_MAX_APPLIANCE_KEYS 24u
+#define WG_CONF_MAX_APPLIANCE_KEYS 32u
 #define WG_CONF_MAX_KEYS (WG_CONF_MAX_WG_KEYS + WG_CONF_MAX_APPLIANCE_KEYS)
 
 struct wg_conf_parser {

@@ -51,6 +51,7 @@ const struct wg_api_route_info wg_api_routes[WG_API_N_ROUTES] = {
 	[WG_API_PEER_CONFIG] = { "/api/v1/peers/{public_key}/config", WG_API_GET, false },
 	[WG_API_STATS] = { "/api/v1/stats", WG_API_GET, false },
 	[WG_API_METRICS] = { "/metrics", WG_API_GET, false },
+	[WG_API_LCORES] = { "/api/v1/lcores", WG_API_GET | WG_API_PATCH, false },
 };
 
 static struct {

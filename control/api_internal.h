@@ -26,6 +26,7 @@ enum wg_api_route {
 	WG_API_PEER_CONFIG, /* /api/v1/peers/{public_key}/config */
 	WG_API_STATS,     /* /api/v1/stats */
 	WG_API_METRICS,   /* /metrics */
+	WG_API_LCORES,    /* /api/v1/lcores */
 	WG_API_N_ROUTES,
 };
 
@@ -70,6 +71,8 @@ void wg_api_error(struct wg_api_request *r, unsigned status, const char *code, c
 /* r's answer is o (taken), as JSON text, with status */
 void wg_api_json(struct wg_api_request *r, unsigned status, json_t *o);
 
+/* api_lcores.c: GET and PATCH /api/v1/lcores */
+void wg_api_lcores(struct wgdp *dev, struct wg_api_request *r);
 /* metrics.c: the Prometheus text exposition of the device */
 void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r);
 

@@ -526,6 +526,9 @@ void wg_api_handle(struct wgdp *dev, struct wg_api_request *r)
 	case WG_API_METRICS:
 		wg_api_metrics(dev, r);
 		return;
+	case WG_API_LCORES:
+		wg_api_lcores(dev, r);
+		return;
 	case WG_API_INTERFACE:
 		if (r->method == WG_API_PATCH)
 			patch_interface(dev, r);

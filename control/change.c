@@ -36,6 +36,7 @@
 #include "conf/parse_util.h"
 #include "conf/pool.h"
 #include "control/peers.h"
+#include "control/scale.h"
 #include "control/state.h"
 #include "crypto/secure.h"
 #include "dataplane/tapif.h"
@@ -766,7 +767,7 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
 	if (e->next.disabled && !old.disabled) {
 		__atomic_store_n(&p->disabled, true, __ATOMIC_RELEASE);
 		wg_peers_zero_keys(dev, p);
-		if (rte_ring_enqueue(dev->workers[p->worker].requests, wg_tag(p, WG_REQ_PURGE_STAGED)))
+		if (wg_scale_request(dev, p, WG_REQ_PURGE_STAGED))
 			dev->control_cnt.drops[WG_DROP_RING_FULL]++;
 	} else if (!e->next.disabled && old.disabled) {
 		__atomic_store_n(&p->disabled, false, __ATOMIC_RELEASE);
@@ -774,7 +775,7 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
 	if (e->next.persistent_keepalive != old.persistent_keepalive &&
 	    wg_timers_set_persistent_keepalive(&p->timers, (uint64_t)e->next.persistent_keepalive * WG_NSEC_PER_SEC,
 					       now) &&
-	    !p->disabled && rte_ring_enqueue(dev->workers[p->worker].requests, wg_tag(p, WG_REQ_KEEPALIVE)))
+	    !p->disabled && wg_scale_request(dev, p, WG_REQ_KEEPALIVE))
 		dev->control_cnt.drops[WG_DROP_RING_FULL]++;
 	release_addresses(pl, &old.addresses, &e->next.addresses);
 	p->conf = e->next;

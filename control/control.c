@@ -28,6 +28,7 @@
 #include "conf/key.h"
 #include "control/keypairs.h"
 #include "control/peers.h"
+#include "control/scale.h"
 #include "control/stats.h"
 #include "control/tai64n.h"
 #include "control/timers.h"
@@ -177,7 +178,7 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 
 static void request(struct wgdp *dev, struct wg_peer *p, unsigned code)
 {
-	if (rte_ring_enqueue(dev->workers[p->worker].requests, wg_tag(p, code)))
+	if (wg_scale_request(dev, p, code))
 		CDROP(dev, RING_FULL);
 }
 
@@ -661,11 +662,25 @@ void wg_control_print_layout(const struct wgdp *dev, FILE *f)
 	fprintf(f, "wgdp: inside port %u %s (%s) socket %d%s%s\n", dev->in.port.port_id, dev->in.port.name,
 		dev->in.port.driver, dev->in.port.socket_id, dev->inside_is_tap ? ", kernel interface " : "",
 		dev->inside_is_tap ? dev->conf.appliance.inside_interface : "");
-	for (unsigned i = 0; i < dev->n_workers; i++)
-		fprintf(f, "wgdp: worker %u on lcore %u (socket %u), queue %u\n", i, dev->workers[i].lcore_id,
-			rte_lcore_to_socket_id(dev->workers[i].lcore_id), dev->workers[i].queue);
-	fprintf(f, "wgdp: control on lcore %u, transmits %s %u; batch AEAD %s\n", rte_lcore_id(),
-		dev->out.ctl_tx ? "through worker" : "on tx queue", dev->out.ctl_tx ? 0 : dev->out.control_queue, dev->n_workers ? wg_batch_aead_arch(dev->workers[0].aead) : "-");
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		const struct wg_worker *w = &dev->workers[i];
+		char rx[256] = "";
+		size_t o = 0;
+
+		for (unsigned q = 0; q < dev->n_rxqs && o < sizeof(rx) - 16; q++)
+			if (dev->rxqs[q].want == i)
+				o += (size_t)snprintf(rx + o, sizeof(rx) - o, " %s:%u", dev->rxqs[q].outside ? "out" : "in",
+						      dev->rxqs[q].queue);
+		fprintf(f, "wgdp: worker %u on lcore %u (socket %u): rx%s, tx out:%u%s in:%u%s%s\n", i, w->lcore_id,
+			w->socket_id, o ? rx : " (none: handoff only)", w->txq_out, w->txlock_out ? " (shared)" : "",
+			w->txq_in, w->txlock_in ? " (shared)" : "",
+			w->socket_id != dev->out.port.socket_id && dev->out.port.socket_id >= 0 ? " [outside port on another socket]" : "");
+	}
+	fprintf(f, "wgdp: control on lcore %u, transmits %s %u; batch AEAD %s; autoscale %s (workers %u..%u)\n",
+		rte_lcore_id(), dev->out.ctl_tx ? "through worker" : "on tx queue",
+		dev->out.ctl_tx ? 0 : dev->out.control_queue,
+		dev->n_workers ? wg_batch_aead_arch(dev->workers[0].aead) : "-", dev->scale->autoscale ? "on" : "off",
+		dev->scale->p.min_workers, dev->scale->p.max_workers);
 	if (dev->identity.has_identity)
 		wg_key_to_base64(key, dev->identity.public_key);
 	fprintf(f, "wgdp: public key %s, %u peer(s)\n", key, dev->n_peers);
@@ -721,10 +736,12 @@ void wg_control_run(struct wgdp *dev)
 			if (dev->in.neigh)
 				wg_neigh_tick(dev->in.neigh, now);
 			wg_ratelimiter_gc(dev->ratelimiter, now);
+			wg_peers_reap(dev, false);
 			publish_neighbours(&dev->out);
 			publish_neighbours(&dev->in);
 			next_tick = now + TICK_NS;
 		}
+		wg_scale_poll(dev, now);
 		rte_rcu_qsbr_dq_reclaim(dev->dq, 1024, NULL, NULL, NULL);
 		wg_call_serve(dev);
 		if (!work)

@@ -10,6 +10,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include "control/scale.h"
 #include "crypto/secure.h"
 
 static uint32_t bucket(const struct wgdp *dev, const uint8_t key[WG_KEY_LEN])
@@ -116,8 +117,8 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 		p->endpoint = conf->endpoint;
 	p->mtu = dev->conf.inside.mtu;
 	p->disabled = conf->disabled;
-	/* one worker for now: packet-CPU locality across several comes with scaling */
-	p->worker = 0;
+	/* in turn, so peers spread evenly over buckets and so over workers */
+	p->bucket = (uint16_t)(dev->next_bucket++ % WG_BUCKETS);
 	for (size_t i = 0; i < conf->allowedips.n; i++)
 		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
 				     conf->allowedips.v[i].cidr, &p->aip);
@@ -204,13 +205,41 @@ void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 	wg_allowedips_remove_by_owner(dev->aip, &p->aip);
 	wg_peers_zero_keys(dev, p);
 	wg_timers_stop(&p->timers);
+	wg_scale_forget(dev, p);
+	if (__atomic_load_n(&p->req_inflight, __ATOMIC_ACQUIRE)) {
+		/* a request still names it: freed once its worker took them (wg_peers_reap) */
+		p->zombie = true;
+		p->defer_next = dev->zombies;
+		dev->zombies = p;
+		return;
+	}
 	wg_device_defer(dev, free_peer, p);
+}
+
+void wg_peers_reap(struct wgdp *dev, bool force)
+{
+	struct wg_peer **pp = &dev->zombies;
+
+	while (*pp) {
+		struct wg_peer *p = *pp;
+
+		if (!force && __atomic_load_n(&p->req_inflight, __ATOMIC_ACQUIRE)) {
+			pp = &p->defer_next;
+			continue;
+		}
+		*pp = p->defer_next;
+		if (force)
+			free_peer(dev, p); /* the workers are stopped */
+		else
+			wg_device_defer(dev, free_peer, p);
+	}
 }
 
 void wg_peers_destroy(struct wgdp *dev)
 {
 	while (dev->peers)
 		wg_peers_remove(dev, dev->peers);
+	wg_peers_reap(dev, true);
 	rte_free(dev->peer_hash);
 	dev->peer_hash = NULL;
 }

@@ -50,6 +50,8 @@ struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p);
 /* Unlink a peer from every table and free it after a grace period. */
 void wg_peers_remove(struct wgdp *dev, struct wg_peer *p);
+/* Free removed peers no request names any more (force: all; the workers are stopped). */
+void wg_peers_reap(struct wgdp *dev, bool force);
 
 /* Retire a keypair: drop its index, then wipe and free it after a grace period. */
 void wg_peers_retire_keypair(struct wgdp *dev, struct wg_keypair *kp);

@@ -32,6 +32,7 @@
 #include <rte_telemetry.h>
 
 #include "conf/key.h"
+#include "control/scale.h"
 #include "conf/parse_util.h"
 #include "control/call.h"
 #include "control/peers.h"
@@ -408,8 +409,8 @@ static void copy_peer(struct wgdp *dev, void *arg)
 	c->has_psk = !wg_secure_is_zero(cp->preshared_key, WG_KEY_LEN);
 	c->server_key = !wg_secure_is_zero(cp->client_private_key, WG_KEY_LEN);
 	memcpy(c->name, cp->name, sizeof(c->name));
-	c->worker = p->worker;
-	c->lcore = p->worker < dev->n_workers ? dev->workers[p->worker].lcore_id : 0;
+	c->worker = wg_scale_owner(dev, p);
+	c->lcore = c->worker < dev->n_workers ? dev->workers[c->worker].lcore_id : 0;
 	c->total_aips = copy_prefixes(&cp->allowedips, c->aips, PEER_MAX_ALLOWEDIPS, &c->n_aips);
 	c->total_addrs = copy_prefixes(&cp->addresses, c->addrs, PEER_MAX_ADDRESSES, &c->n_addrs);
 }
@@ -492,7 +493,7 @@ static void copy_lcores(struct wgdp *dev, void *arg)
 	c->n_workers = dev->n_workers;
 	for (unsigned i = 0; i < dev->n_workers; i++) {
 		c->w[i].lcore = dev->workers[i].lcore_id;
-		c->w[i].queue = dev->workers[i].queue;
+		c->w[i].queue = dev->workers[i].txq_out;
 		c->w[i].cnt = dev->workers[i].cnt;
 	}
 }

@@ -32,7 +32,9 @@
 	X(TOO_BIG, "too_big")                 /* inner packet above the tunnel MTU */             \
 	X(NO_NEIGHBOUR, "no_neighbour")       /* next hop did not resolve */                      \
 	/* handoff and transmit */                                                              \
-	X(RING_FULL, "ring_full")             /* control or handoff ring full */                  \
+	X(RING_FULL, "ring_full")             /* a ring to or from the control thread full */     \
+	X(HANDOFF_FULL, "handoff_full")       /* ring to the owning worker full */                \
+	X(HOLD_FULL, "hold_full")             /* too many packets held for migrating peers */     \
 	X(TX_FULL, "tx_full")                 /* port refused the packet */                       \
 	X(NO_MBUF, "no_mbuf")                 /* pool empty when a copy was needed */             \
 	/* handshake path (control thread) */                                                   \

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -21,7 +23,9 @@
 #include "control/control.h"
 #include "control/peers.h"
 #include "crypto/secure.h"
+#include "control/scale.h"
 #include "dataplane/tapif.h"
+#include "dataplane/worker.h"
 
 #define MBUF_CACHE 256
 #define RATELIMITER_ENTRIES (1u << 16)
@@ -91,6 +95,10 @@ static int choose_workers(struct wgdp *dev, char *err, size_t errlen)
 
 	dev->n_workers = 0;
 	if (a->n_workers) {
+		if (a->n_workers > WG_MAX_WORKERS) {
+			snprintf(err, errlen, "Workers: %u lcores given, at most %u", a->n_workers, WG_MAX_WORKERS);
+			return -EINVAL;
+		}
 		for (unsigned i = 0; i < a->n_workers; i++) {
 			lcore = a->workers[i];
 			if (!rte_lcore_is_enabled(lcore) || lcore == main_lcore) {
@@ -102,21 +110,66 @@ static int choose_workers(struct wgdp *dev, char *err, size_t errlen)
 			dev->workers[dev->n_workers++].lcore_id = lcore;
 		}
 	} else {
+		/* every EAL lcore but the main one (the control thread's) */
 		RTE_LCORE_FOREACH_WORKER(lcore) {
+			if (dev->n_workers == WG_MAX_WORKERS)
+				break;
 			dev->workers[dev->n_workers++].lcore_id = lcore;
-			break; /* one worker by default */
 		}
 	}
 	if (!dev->n_workers) {
 		snprintf(err, errlen, "no worker lcore: give EAL at least two lcores (-l 0-1)");
 		return -EINVAL;
 	}
-	if (dev->n_workers > 1) {
-		/* a peer's replay window has one writer; spreading peers over
-		 * workers needs the handoff rings of the multicore data path */
-		snprintf(err, errlen, "Workers: %u workers given; this build runs one worker", dev->n_workers);
-		return -ENOTSUP;
+	return 0;
+}
+
+/*
+ * The queues of a side, as many as the port has up to what was asked: one
+ * RX queue per worker, one TX queue per worker plus the control thread's.
+ * With fewer TX queues, workers share them under a lock and the control
+ * thread transmits through worker 0 (ctl_tx).
+ */
+static int open_side(struct wgdp *dev, struct wg_side *side, struct wg_port_params *pp, bool control_tx,
+		     const char *ring_name)
+{
+	unsigned side_ix = side == &dev->out ? 0 : 1, n_txw;
+	int ret;
+
+	pp->n_rxq = (uint16_t)dev->n_workers;
+	pp->n_txq = (uint16_t)(dev->n_workers + (control_tx ? 1 : 0));
+	pp->fit_queues = true;
+	ret = wg_port_open(&side->port, pp);
+	if (ret)
+		return ret;
+	n_txw = RTE_MIN((unsigned)side->port.n_txq, dev->n_workers);
+	if (control_tx && side->port.n_txq > dev->n_workers) {
+		side->control_queue = (uint16_t)dev->n_workers;
+	} else if (control_tx) {
+		side->ctl_tx = rte_ring_create(ring_name, 1024, side->port.socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!side->ctl_tx)
+			return -rte_errno;
 	}
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		struct wg_worker *w = &dev->workers[i];
+		uint16_t q = (uint16_t)(i % n_txw);
+		rte_spinlock_t *lock = n_txw < dev->n_workers ? &dev->txlocks[side_ix][q] : NULL;
+
+		if (side_ix == 0) {
+			w->txq_out = q;
+			w->txlock_out = lock;
+		} else {
+			w->txq_in = q;
+			w->txlock_in = lock;
+		}
+	}
+	for (uint16_t q = 0; q < side->port.n_rxq && dev->n_rxqs < WG_MAX_RXQS; q++)
+		dev->rxqs[dev->n_rxqs++] = (struct wg_rxq){
+			.side = side,
+			.port_id = side->port.port_id,
+			.queue = q,
+			.outside = side_ix == 0,
+		};
 	return 0;
 }
 
@@ -125,33 +178,19 @@ static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
 	struct wg_conf_appliance *a = &dev->conf.appliance;
 	struct wg_port_params out = {
 		.devargs = a->outside_device,
-		.n_rxq = (uint16_t)dev->n_workers,
-		.n_txq = (uint16_t)(dev->n_workers + 1), /* + the control thread's */
 		.pool = dev->pool,
 	};
 	struct wg_port_params in = {
-		.n_rxq = (uint16_t)dev->n_workers,
-		.n_txq = (uint16_t)dev->n_workers,
 		.pool = dev->pool,
 		.promiscuous = true,
 	};
 	char tapargs[WG_CONF_DEVARGS_MAX + 32];
 	int ret;
 
-	dev->out.control_queue = (uint16_t)dev->n_workers;
-	ret = wg_port_open(&dev->out.port, &out);
-	if (ret == -ENOTSUP) {
-		/* e.g. net_af_packet without qpairs=: one queue per worker only;
-		 * the control thread then transmits through worker 0 */
-		out.n_txq = (uint16_t)dev->n_workers;
-		ret = wg_port_open(&dev->out.port, &out);
-		if (!ret) {
-			dev->out.ctl_tx = rte_ring_create("wgdp_ctl_tx", 1024, dev->out.port.socket_id,
-						      RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (!dev->out.ctl_tx)
-				ret = -rte_errno;
-		}
-	}
+	for (unsigned s = 0; s < 2; s++)
+		for (unsigned q = 0; q < WG_MAX_WORKERS; q++)
+			rte_spinlock_init(&dev->txlocks[s][q]);
+	ret = open_side(dev, &dev->out, &out, true, "wgdp_ctl_tx");
 	if (ret)
 		return fail(err, errlen, ret, "OutsideDevice `%s': %s", a->outside_device);
 	dev->inside_is_tap = !a->inside_device[0];
@@ -159,24 +198,13 @@ static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
 		snprintf(tapargs, sizeof(tapargs), "net_tap_%s,iface=%s", a->inside_interface,
 			 a->inside_interface);
 		in.devargs = tapargs;
+		in.equal_queues = true; /* net_tap wants as many RX as TX queues */
 	} else {
 		in.devargs = a->inside_device;
 		in.mtu = dev->conf.inside.mtu;
 	}
-	if (!dev->inside_is_tap)
-		in.n_txq++; /* the control thread answers ARP/ND there */
-	dev->in.control_queue = (uint16_t)dev->n_workers;
-	ret = wg_port_open(&dev->in.port, &in);
-	if (ret == -ENOTSUP && !dev->inside_is_tap) {
-		in.n_txq--;
-		ret = wg_port_open(&dev->in.port, &in);
-		if (!ret) {
-			dev->in.ctl_tx = rte_ring_create("wgdp_ctl_tx_in", 1024, dev->in.port.socket_id,
-							 RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (!dev->in.ctl_tx)
-				ret = -rte_errno;
-		}
-	}
+	/* a DPDK inside port: the control thread answers ARP/ND there */
+	ret = open_side(dev, &dev->in, &in, !dev->inside_is_tap, "wgdp_ctl_tx_in");
 	if (ret)
 		return fail(err, errlen, ret, "inside device `%s': %s", in.devargs);
 	dev->inside_src_mac = dev->in.port.mac;
@@ -343,9 +371,12 @@ static int setup_workers(struct wgdp *dev)
 			return ret;
 		w->dev = dev;
 		w->id = i;
-		w->queue = (uint16_t)i;
+		w->socket_id = (int)rte_lcore_to_socket_id(w->lcore_id);
+		w->wake_fd = eventfd(0, EFD_CLOEXEC);
+		if (w->wake_fd < 0)
+			return -errno;
 	}
-	return 0;
+	return wg_handoff_setup(dev, dev->conf.appliance.ring_size);
 }
 
 /* the config file's peers, through the same change path as the UAPI and the REST API */
@@ -378,6 +409,8 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		fail(err, errlen, ret, "%s: %s", "interface identity");
 		goto err;
 	}
+	for (unsigned i = 0; i < WG_MAX_WORKERS; i++)
+		dev->workers[i].wake_fd = -1;
 	ret = choose_workers(dev, err, errlen);
 	if (ret)
 		goto err;
@@ -428,6 +461,9 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		ret = fail(err, errlen, -ENOMEM, "%s: %s", "allowed IPs");
 		goto err;
 	}
+	ret = wg_scale_setup(dev, err, errlen);
+	if (ret)
+		goto err;
 	ret = setup_peers(dev, err, errlen);
 	if (ret)
 		goto err;
@@ -455,6 +491,8 @@ void wg_device_teardown(struct wgdp *dev)
 	dev->aip = NULL;
 	wg_index_destroy(dev->index);
 	dev->index = NULL;
+	wg_scale_teardown(dev);
+	wg_handoff_teardown(dev);
 	for (unsigned i = 0; i < dev->n_workers; i++) {
 		struct wg_worker *w = &dev->workers[i];
 
@@ -462,6 +500,9 @@ void wg_device_teardown(struct wgdp *dev)
 		w->aead = NULL;
 		rte_ring_free(w->requests);
 		w->requests = NULL;
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
+		w->wake_fd = -1;
 	}
 	if (dev->to_control) {
 		while (rte_ring_dequeue(dev->to_control, (void **)&m) == 0)

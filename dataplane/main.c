@@ -5,7 +5,8 @@
  *   wgdp [EAL options] -- --config FILE [--check] [--help]
  *
  * Reads the configuration, builds the device (ports, tables, rings), starts
- * one worker lcore per Workers entry, runs the control thread on the main
+ * one worker lcore per Workers entry (every EAL lcore but the main one by
+ * default), runs the control thread on the main
  * lcore until SIGINT or SIGTERM, then stops the workers, stops the ports,
  * wipes every secret and exits 0. The only place that calls rte_exit.
  */
@@ -29,6 +30,7 @@
 #include "dataplane/worker.h"
 #include "control/api.h"
 #include "control/control.h"
+#include "control/scale.h"
 #include "control/state.h"
 #include "control/telemetry.h"
 #include "control/uapi_server.h"
@@ -237,10 +239,12 @@ int main(int argc, char **argv)
 		/* peers with a persistent keepalive and an endpoint are brought up now */
 		for (struct wg_peer *p = dev.peers; p; p = p->list_next)
 			if (p->conf.persistent_keepalive && p->endpoint.family)
-				rte_ring_enqueue(dev.workers[p->worker].requests, wg_tag(p, WG_REQ_KEEPALIVE));
+				wg_scale_request(&dev, p, WG_REQ_KEEPALIVE);
 		wg_control_run(&dev);
 	}
 	dev.stop = 1;
+	for (i = 0; i < dev.n_workers; i++)
+		wg_worker_wake(&dev.workers[i]); /* a parked one returns too */
 	wg_call_shutdown(&dev.call);
 	wg_telemetry_unregister();
 	wg_api_stop(&dev);

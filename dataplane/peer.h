@@ -58,11 +58,14 @@ enum wg_peer_event {
 	WG_EV_CONFIRMED = 3,      /* data arrived on the pending next keypair */
 };
 
-/* requests the control thread posts to a peer's worker */
+/* requests the control thread posts to a peer's worker (control/scale.c: wg_scale_request) */
 enum wg_worker_request {
 	WG_REQ_FLUSH_STAGED = 1,  /* a session is up: send what waited */
 	WG_REQ_KEEPALIVE = 2,     /* send an empty data message */
 	WG_REQ_PURGE_STAGED = 3,  /* handshake gave up: drop what waited */
+	/* requests to a worker, not about a peer: the value is (argument << 3 | code) */
+	WG_REQ_MIGRATE_OUT = 4,   /* bucket (argument) has a new owner: drain, then send DONE */
+	WG_REQ_PARK = 5,          /* no queues and no buckets left: block until woken */
 };
 
 struct wg_peer {
@@ -71,7 +74,8 @@ struct wg_peer {
 	struct wg_allowedips_owner aip;
 	rte_seqlock_t ep_lock;
 	struct wg_endpoint endpoint;      /* family 0: unknown */
-	uint16_t worker;                  /* index of the owning worker */
+	uint16_t bucket;                  /* owned by dev->bucket_owner[bucket] (fixed for life) */
+	uint16_t req_inflight;            /* requests posted, not handled yet (atomic) */
 	uint16_t mtu;                     /* inner MTU for padding */
 	uint8_t handshake_wanted;         /* a NEED_HANDSHAKE/REKEY event is in flight */
 	bool disabled;                    /* keeps its allowed IPs; its traffic is dropped */
@@ -93,6 +97,10 @@ struct wg_peer {
 	struct wg_peer_activity seen;     /* activity already fed to the timers */
 	uint64_t handshake_rx_bytes, handshake_tx_bytes;
 	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */
+	uint8_t req_deferred;             /* requests held while its bucket migrates (bit per code) */
+	bool deferred_listed;             /* on dev's deferred-request list */
+	bool zombie;                      /* removed, freed once req_inflight is 0 */
+	struct wg_peer *defer_next;       /* deferred requests, or zombies */
 	struct wg_peer *hash_next;        /* public-key hash chain */
 	struct wg_peer *list_next;        /* all peers */
 	struct wg_peer **list_pprev;      /* O(1) unlink */

@@ -64,7 +64,7 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t rxd, txd, q;
+	uint16_t rxd, txd, q, n_rxq, n_txq;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -79,7 +79,15 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 		goto err_unplug;
 	p->dev = info.device;
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
-	if (params->n_rxq > info.max_rx_queues || params->n_txq > info.max_tx_queues) {
+	n_rxq = params->n_rxq;
+	n_txq = params->n_txq;
+	if (params->fit_queues) {
+		n_rxq = RTE_MIN(n_rxq, info.max_rx_queues);
+		n_txq = RTE_MIN(n_txq, info.max_tx_queues);
+		if (params->equal_queues)
+			n_rxq = n_txq = RTE_MIN(n_rxq, n_txq);
+	}
+	if (!n_rxq || !n_txq || n_rxq > info.max_rx_queues || n_txq > info.max_tx_queues) {
 		RTE_LOG(ERR, USER1, "port %s: %u rx / %u tx queues wanted, device has %u / %u\n",
 			p->name, params->n_rxq, params->n_txq, info.max_rx_queues, info.max_tx_queues);
 		ret = -ENOTSUP;
@@ -97,12 +105,12 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 		p->tx_udp_cksum = true;
 	}
-	if (params->n_rxq > 1 && info.flow_type_rss_offloads) {
+	if (n_rxq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 	}
-	ret = rte_eth_dev_configure(p->port_id, params->n_rxq, params->n_txq, &conf);
+	ret = rte_eth_dev_configure(p->port_id, n_rxq, n_txq, &conf);
 	if (ret)
 		goto err_unplug;
 	if (params->mtu) {
@@ -118,12 +126,12 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &rxd, &txd);
 	if (ret)
 		goto err_close;
-	for (q = 0; q < params->n_rxq; q++) {
+	for (q = 0; q < n_rxq; q++) {
 		ret = rte_eth_rx_queue_setup(p->port_id, q, rxd, p->socket_id, NULL, params->pool);
 		if (ret)
 			goto err_close;
 	}
-	for (q = 0; q < params->n_txq; q++) {
+	for (q = 0; q < n_txq; q++) {
 		struct rte_eth_txconf txconf = info.default_txconf;
 
 		txconf.offloads = conf.txmode.offloads;
@@ -131,8 +139,8 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 		if (ret)
 			goto err_close;
 	}
-	p->n_rxq = params->n_rxq;
-	p->n_txq = params->n_txq;
+	p->n_rxq = n_rxq;
+	p->n_txq = n_txq;
 	ret = rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (ret)
 		goto err_close;

@@ -24,6 +24,8 @@ struct wg_port_params {
 	uint16_t mtu;               /* 0: leave the port's MTU */
 	struct rte_mempool *pool;   /* rx buffers */
 	bool promiscuous;           /* inside TAP: take frames for any MAC */
+	bool fit_queues;            /* fewer queues than asked when the device has fewer */
+	bool equal_queues;          /* as many RX as TX queues (net_tap) */
 };
 
 struct wg_port {

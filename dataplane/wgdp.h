@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include "conf/config.h"
 #include "control/call.h"
@@ -31,19 +32,80 @@
 #include "dataplane/port.h"
 
 #define WG_MAX_WORKERS 64u
+#define WG_MAX_RXQS 64u            /* RX queues polled, both ports together */
+#define WG_BUCKETS 1024u           /* peers are owned through buckets: a migration moves buckets */
+#define WG_NO_WORKER 0xffffu
+#define WG_BURST 32u
 
 struct wgdp;
 struct wg_pool;
 struct wg_statefile;
+struct wg_scale;
+
+/* a worker's life, as it publishes it (control asks through the request ring) */
+enum wg_worker_state {
+	WG_WORKER_ACTIVE = 0,  /* polling */
+	WG_WORKER_DOZING = 1,  /* active, idle: naps between polls (autoscaling on) */
+	WG_WORKER_PARKED = 2,  /* no queues, no peers: blocked on its eventfd */
+};
+
+/*
+ * One RX queue of a port. Exactly one worker polls it at a time: the control
+ * thread names the next poller in `want`, the current poller stops and hands
+ * over with a release store to `poller`. Packets of peers the poller does not
+ * own go to the owner through to[owner]: single producer (whoever polls the
+ * queue, handed over with `poller`), single consumer (the owner), so a
+ * queue's packets reach each owner in the order the queue delivered them,
+ * whichever worker polls it.
+ */
+struct wg_rxq {
+	struct wg_side *side;
+	uint16_t port_id, queue;
+	bool outside;
+	uint16_t poller;                       /* written by the previous poller (release) */
+	uint16_t want;                         /* written by control */
+	struct rte_ring *to[WG_MAX_WORKERS];
+};
+
+/* a worker's outbound handoff buffers and its held packets (dataplane/handoff.c) */
+struct wg_held {
+	uintptr_t v;                           /* tagged mbuf (WG_HO_*) */
+	uint16_t bucket;
+};
+
+struct wg_handoff {
+	struct rte_ring **out;                 /* rings of the source being processed, by owner */
+	uint64_t dirty;                        /* owners with buffered entries (bit per worker) */
+	uint16_t n[WG_MAX_WORKERS];
+	uintptr_t buf[WG_MAX_WORKERS][WG_BURST];
+	struct wg_held *held;                  /* packets of buckets migrating in, in arrival order */
+	unsigned n_held, cap_held;
+	uint16_t *done;                        /* DONE markers the ring refused: retried */
+	unsigned n_done;
+};
 
 struct wg_worker {
 	struct wgdp *dev;
 	unsigned id;                  /* 0..n_workers-1 */
 	unsigned lcore_id;
-	uint16_t queue;               /* its RX and TX queue on both ports */
+	int socket_id;
+	uint16_t txq_out, txq_in;     /* its TX queue on each port */
+	rte_spinlock_t *txlock_out, *txlock_in; /* set when the queue is shared with another worker */
 	struct wg_batch_aead *aead;
-	struct rte_ring *requests;    /* control -> worker: tagged peer pointers */
+	struct rte_ring *requests;    /* control -> worker: tagged peer pointers, bucket requests */
+	int wake_fd;                  /* eventfd a parked worker blocks on */
+	uint32_t state;               /* enum wg_worker_state, written by the worker */
+	uint32_t load;                /* busy per mille over the last window, written by the worker */
+	uint64_t busy_tsc, total_tsc; /* since start, written by the worker */
+	uint64_t parks, wakeups;      /* times parked, times woken */
+	uint64_t handed_off, held;    /* packets given to their owner, held for a migration */
 	uint16_t ip_id;
+	/* worker-private */
+	int src;                      /* source of the burst being processed (WG_SRC_*) */
+	uint16_t polled[WG_MAX_RXQS];
+	unsigned n_polled;
+	uint32_t rxq_gen;
+	struct wg_handoff ho;
 	struct wg_lcore_counters cnt __rte_cache_aligned;
 };
 
@@ -117,6 +179,19 @@ struct wgdp {
 	/* workers */
 	struct wg_worker workers[WG_MAX_WORKERS];
 	unsigned n_workers;
+	struct wg_rxq rxqs[WG_MAX_RXQS];
+	unsigned n_rxqs;
+	uint32_t rxq_gen;                   /* bumped when a queue's `want` changes */
+	struct rte_ring *fwd[WG_MAX_WORKERS][WG_MAX_WORKERS]; /* [from][to]: packets, DONE markers */
+	rte_spinlock_t txlocks[2][WG_MAX_WORKERS]; /* shared TX queues: [outside, inside][queue] */
+	/* ownership: a peer belongs to bucket p->bucket, a bucket to a worker */
+	uint16_t bucket_owner[WG_BUCKETS];  /* control writes (release), workers read (acquire) */
+	uint16_t bucket_from[WG_BUCKETS];   /* migrating in from this worker; WG_NO_WORKER when settled */
+	uint32_t bucket_inflight[WG_BUCKETS]; /* requests posted to the owner, not handled yet */
+	struct wg_scale *scale;             /* the autoscaler (control/scale.c) */
+	uint8_t doze;                       /* idle workers nap (autoscaling on) */
+	uint32_t next_bucket;               /* buckets are given to new peers in turn */
+	struct wg_peer *zombies;            /* removed peers a request still names */
 
 	/* persistent state (control/state.c); NULL without a StateFile */
 	struct wg_statefile *state;

@@ -265,6 +265,20 @@ ok = st == 200 and set(stats["total"]["drops"]) == set(drops) and any(l["role"] 
 report("stats_every_drop", ok, "%d named drops, %d lcores" % (len(drops), len(stats["lcores"])))
 check_schema("stats_schema", stats, "Stats")
 
+st, lc, _ = api.call("GET", "/api/v1/lcores")
+report("lcores", st == 200 and lc["workers"] == len(lc["lcores"]) >= 1 and lc["history"][0]["event"] == "start" and
+       sum(w["buckets"] for w in lc["lcores"]) == 1024, "%d workers, %d active" % (lc["workers"], lc["active_workers"]))
+check_schema("lcores_schema", lc, "Lcores")
+bad = [{"min_workers": 0}, {"max_workers": lc["workers"] + 1}, {"min_workers": "1"}, {"autoscale": 1},
+       {"cores": 2}, {"min_workers": 2, "max_workers": 1}]
+answers = [api.call("PATCH", "/api/v1/lcores", b)[0] for b in bad]
+st2, lc2, _ = api.call("GET", "/api/v1/lcores")
+same = all(lc2[k] == lc[k] for k in ("min_workers", "max_workers", "autoscale"))
+report("lcores_patch_errors", answers == [400] * len(bad) and same, "answers %s, limits unchanged %s" % (answers, same))
+st, lc3, _ = api.call("PATCH", "/api/v1/lcores", {"min_workers": 1, "max_workers": lc["workers"], "autoscale": False})
+report("lcores_patch", st == 200 and lc3["autoscale"] is False and lc3["max_workers"] == lc["workers"], "autoscale off")
+api.call("PATCH", "/api/v1/lcores", {"autoscale": lc["autoscale"]})
+
 st, m, hd = api.call("GET", "/metrics")
 types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", m, re.M))
 bad = [n for n, t in types.items() if t == "counter" and not n.endswith("_total")]

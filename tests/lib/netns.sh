@@ -105,6 +105,8 @@ netns_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	# WGDP_TEST_KEEP=DIR keeps the logs and results of a run there (debugging)
+	[ -n "$NETNS_TMP" ] && [ -n "${WGDP_TEST_KEEP:-}" ] && cp -r "$NETNS_TMP" "$WGDP_TEST_KEEP/" 2>/dev/null
 	[ -n "$NETNS_TMP" ] && rm -rf "$NETNS_TMP"
 	set -e
 	return 0

@@ -17,6 +17,8 @@
 #   WGDP_OUTSIDE_ADDRESS          ("192.0.2.1/24, 2001:db8:1::1/64")
 #   WGDP_MTU                      (1420)
 #   WGDP_START_TIMEOUT            seconds to wait for the start (20)
+#   WGDP_LCORES                   EAL lcore option ("-l 0-1"; e.g. "--lcores 0@0,1@1,2@0"
+#                                 for two workers on this machine's two CPUs)
 #
 # Functions:
 #   wgdp_conf FILE KEYNAME OUTSIDE_IF TAP [APPLIANCE-LINE...]
@@ -134,7 +136,7 @@ wgdp_api_testbed() {
 }
 
 wgdp_eal() {
-	echo "-l 0-1 --in-memory --file-prefix wgdp-${NETNS_ID}-$1 --no-pci --log-level=lib.*:notice"
+	echo "${WGDP_LCORES:--l 0-1} --in-memory --file-prefix wgdp-${NETNS_ID}-$1 --no-pci --log-level=lib.*:notice"
 }
 
 # The TAP interface named by InsideInterface in CONF
