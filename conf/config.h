@@ -48,6 +48,8 @@
 #define WG_CONF_DEFAULT_BURST_SIZE 32u
 #define WG_CONF_DEFAULT_HANDSHAKE_QUEUE 4096u
 #define WG_CONF_DEFAULT_MAX_PEERS 65536u
+/* SpreadCrypto: a busy worker's AEAD half on a helper worker */
+enum { WG_CONF_SPREAD_AUTO = 0, WG_CONF_SPREAD_ON = 1, WG_CONF_SPREAD_OFF = 2 };
 #define WG_CONF_DEFAULT_SCALE_UP_LOAD 80u
 #define WG_CONF_DEFAULT_SCALE_DOWN_LOAD 30u
 #define WG_CONF_DEFAULT_SCALE_UP_DELAY_MS 100u
@@ -177,6 +179,7 @@ struct wg_conf_appliance {
 	unsigned min_workers, max_workers;          /* MinWorkers (1), MaxWorkers (all); 0 = default */
 	unsigned scale_up_load, scale_down_load;    /* ScaleUpLoad (80), ScaleDownLoad (30): percent */
 	unsigned scale_up_delay_ms, scale_down_delay_ms; /* ScaleUpDelay (100), ScaleDownDelay (2000) */
+	unsigned spread_crypto;                     /* SpreadCrypto: WG_CONF_SPREAD_* (auto) */
 	char uapi_name[WG_CONF_IFNAME_MAX];         /* UapiInterface: /var/run/wireguard/NAME.sock;
 						     * default InsideInterface, else wgdp0; "" = off */
 };

@@ -319,6 +319,19 @@ static bool parse_scale_up_delay(struct wg_conf_parser *p, char *v)
 	return parse_unsigned(p, v, 0, 600000, &p->conf.appliance.scale_up_delay_ms);
 }
 
+static bool parse_spread_crypto(struct wg_conf_parser *p, char *v)
+{
+	if (!strcasecmp(v, "auto"))
+		p->conf.appliance.spread_crypto = WG_CONF_SPREAD_AUTO;
+	else if (!strcasecmp(v, "on"))
+		p->conf.appliance.spread_crypto = WG_CONF_SPREAD_ON;
+	else if (!strcasecmp(v, "off"))
+		p->conf.appliance.spread_crypto = WG_CONF_SPREAD_OFF;
+	else
+		return wg_conf_fail_value(p, p->raw, "not auto, on or off");
+	return true;
+}
+
 static bool parse_scale_down_delay(struct wg_conf_parser *p, char *v)
 {
 	return parse_unsigned(p, v, 0, 600000, &p->conf.appliance.scale_down_delay_ms);
@@ -396,6 +409,7 @@ const struct wg_conf_key wg_conf_appliance_keys[] = {
 	{ "ScaleDownLoad", WG_CONF_SEC_APPLIANCE, 0, parse_scale_down_load, NULL },
 	{ "ScaleUpDelay", WG_CONF_SEC_APPLIANCE, 0, parse_scale_up_delay, NULL },
 	{ "ScaleDownDelay", WG_CONF_SEC_APPLIANCE, 0, parse_scale_down_delay, NULL },
+	{ "SpreadCrypto", WG_CONF_SEC_APPLIANCE, 0, parse_spread_crypto, NULL },
 };
 const size_t wg_conf_appliance_n_keys =
 	sizeof(wg_conf_appliance_keys) / sizeof(wg_conf_appliance_keys[0]);

@@ -183,7 +183,8 @@ static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_c
 	       a->metrics_per_peer == b->metrics_per_peer && !strcmp(a->uapi_name, b->uapi_name) &&
 	       a->autoscale == b->autoscale && a->min_workers == b->min_workers && a->max_workers == b->max_workers &&
 	       a->scale_up_load == b->scale_up_load && a->scale_down_load == b->scale_down_load &&
-	       a->scale_up_delay_ms == b->scale_up_delay_ms && a->scale_down_delay_ms == b->scale_down_delay_ms;
+	       a->scale_up_delay_ms == b->scale_up_delay_ms && a->scale_down_delay_ms == b->scale_down_delay_ms &&
+	       a->spread_crypto == b->spread_crypto;
 }
 
 bool wg_conf_device_equal(const struct wg_conf_device *da, const struct wg_conf_device *db)

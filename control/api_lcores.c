@@ -50,7 +50,7 @@ static json_t *worker_json(const struct wgdp *dev, unsigned i, const unsigned *b
 				 dev->rxqs[q].queue);
 			json_array_append_new(rx, json_string(name));
 		}
-	return json_pack("{s:I,s:I,s:i,s:s,s:b,s:f,s:f,s:o,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "worker",
+	json_t *o = json_pack("{s:I,s:I,s:i,s:s,s:b,s:f,s:f,s:o,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "worker",
 			 (json_int_t)i, "lcore", (json_int_t)w->lcore_id, "socket", w->socket_id, "state",
 			 wg_scale_state_name(__atomic_load_n(&w->state, __ATOMIC_RELAXED)), "active",
 			 dev->scale->active[i], "load_percent", __atomic_load_n(&w->load, __ATOMIC_RELAXED) / 10.0,
@@ -61,6 +61,13 @@ static json_t *worker_json(const struct wgdp *dev, unsigned i, const unsigned *b
 			 (json_int_t)__atomic_load_n(&w->held, __ATOMIC_RELAXED), "parks", (json_int_t)w->parks,
 			 "wakeups", (json_int_t)w->wakeups, "rx_packets", (json_int_t)w->cnt.rx_packets, "tx_packets",
 			 (json_int_t)w->cnt.tx_packets);
+	uint16_t h = __atomic_load_n(&w->helper, __ATOMIC_RELAXED);
+
+	json_object_set_new(o, "helper", json_integer(h == WG_NO_WORKER ? -1 : (json_int_t)h));
+	json_object_set_new(o, "spread_sent", json_integer((json_int_t)w->spread_sent));
+	json_object_set_new(o, "spread_served", json_integer((json_int_t)w->spread_served));
+	json_object_set_new(o, "spread_reclaimed", json_integer((json_int_t)w->spread_reclaimed));
+	return o;
 }
 
 static json_t *history_json(const struct wg_scale *s)
@@ -95,8 +102,8 @@ static json_t *lcores_json(struct wgdp *dev)
 		json_array_append_new(workers, worker_json(dev, i, buckets, peers));
 	json_array_append_new(ports, port_json(&dev->out, "outside"));
 	json_array_append_new(ports, port_json(&dev->in, "inside"));
-	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o,s:o,s:{s:b,s:I,s:I,s:I,s:I},s:o}",
-			 "autoscale", s->autoscale, "workers", (json_int_t)dev->n_workers, "active_workers",
+	return json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o,s:o,s:{s:b,s:I,s:I,s:I,s:I},s:o}",
+			 "autoscale", s->autoscale, "spread_crypto", wg_scale_spread_name(s->spread), "workers", (json_int_t)dev->n_workers, "active_workers",
 			 (json_int_t)s->n_active, "min_workers", (json_int_t)s->p.min_workers, "max_workers",
 			 (json_int_t)s->p.max_workers, "scale_up_load_percent", (json_int_t)(s->p.up_permille / 10),
 			 "scale_down_load_percent", (json_int_t)(s->p.down_permille / 10), "scale_up_delay_ms",
@@ -112,7 +119,7 @@ static void patch_lcores(struct wgdp *dev, struct wg_api_request *r)
 {
 	const struct wg_scale *s = dev->scale;
 	json_int_t min = s->p.min_workers, max = s->p.max_workers;
-	int autoscale = -1;
+	int autoscale = -1, spread = -1;
 	const char *name;
 	json_t *v;
 	char err[256];
@@ -130,13 +137,22 @@ static void patch_lcores(struct wgdp *dev, struct wg_api_request *r)
 				return;
 			}
 			autoscale = json_is_true(v);
+		} else if (!strcmp(name, "spread_crypto")) {
+			const char *t = json_string_value(v);
+
+			spread = !t ? -1 : !strcmp(t, "auto") ? WG_CONF_SPREAD_AUTO : !strcmp(t, "on") ? WG_CONF_SPREAD_ON
+					: !strcmp(t, "off") ? WG_CONF_SPREAD_OFF : -1;
+			if (spread < 0) {
+				wg_api_error(r, 400, "invalid_value", "spread_crypto: \"auto\", \"on\" or \"off\"");
+				return;
+			}
 		} else {
 			wg_api_error(r, 400, "unknown_field", "%.64s: not a field of the lcores (min_workers, "
-				     "max_workers, autoscale)", name);
+				     "max_workers, autoscale, spread_crypto)", name);
 			return;
 		}
 	}
-	if (wg_scale_set(dev, (unsigned)min, (unsigned)max, autoscale, err, sizeof(err))) {
+	if (wg_scale_set(dev, (unsigned)min, (unsigned)max, autoscale, spread, err, sizeof(err))) {
 		wg_api_error(r, 400, "invalid_value", "%s", err);
 		return;
 	}

@@ -8,6 +8,7 @@
  * for deployments where a million peers would be a million series each.
  * Built on the control thread into one buffer.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "conf/parse_util.h"
 #include "conf/pool.h"
 #include "control/api_internal.h"
+#include "control/scale.h"
 #include "control/stats.h"
 #include "dataplane/wgdp.h"
 
@@ -109,6 +111,48 @@ static void peers(FILE *f, const struct wgdp *dev)
 	}
 }
 
+/* the workers' load and the autoscaler (GET /api/v1/lcores has the rest) */
+static void workers(FILE *f, const struct wgdp *dev)
+{
+	const struct wg_scale *s = dev->scale;
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} per[] = {
+		{ "worker_load_permille", "gauge", "Share of the worker's time spent on work over the last 10 ms (per mille).",
+		  offsetof(struct wg_worker, load) },
+		{ "worker_handed_off_total", "counter", "Packets the worker received for another worker's peers and handed over.",
+		  offsetof(struct wg_worker, handed_off) },
+		{ "worker_held_total", "counter", "Packets the worker held while a bucket of peers migrated to it.",
+		  offsetof(struct wg_worker, held) },
+		{ "worker_parks_total", "counter", "Times the worker was parked by the autoscaler.",
+		  offsetof(struct wg_worker, parks) },
+	};
+
+	family(f, "workers_active", "gauge", "Workers that own peers and poll queues now.");
+	fprintf(f, "wgdp_workers_active %u\n", s->n_active);
+	family(f, "worker_parked", "gauge", "1 while the worker is parked (blocked, no CPU).");
+	for (unsigned i = 0; i < dev->n_workers; i++)
+		fprintf(f, "wgdp_worker_parked{worker=\"%u\",lcore=\"%u\"} %u\n", i, dev->workers[i].lcore_id,
+			__atomic_load_n(&dev->workers[i].state, __ATOMIC_RELAXED) == WG_WORKER_PARKED);
+	for (size_t k = 0; k < sizeof(per) / sizeof(per[0]); k++) {
+		family(f, per[k].name, per[k].type, per[k].help);
+		for (unsigned i = 0; i < dev->n_workers; i++) {
+			const char *w = (const char *)&dev->workers[i];
+			unsigned long long v = per[k].off == offsetof(struct wg_worker, load)
+						       ? __atomic_load_n((const uint32_t *)(w + per[k].off), __ATOMIC_RELAXED)
+						       : __atomic_load_n((const uint64_t *)(w + per[k].off), __ATOMIC_RELAXED);
+
+			fprintf(f, "wgdp_%s{worker=\"%u\",lcore=\"%u\"} %llu\n", per[k].name, i, dev->workers[i].lcore_id, v);
+		}
+	}
+	family(f, "scale_events_total", "counter", "Workers brought back (up) and parked (down) by the autoscaler.");
+	fprintf(f, "wgdp_scale_events_total{event=\"up\"} %llu\n", (unsigned long long)s->ups);
+	fprintf(f, "wgdp_scale_events_total{event=\"down\"} %llu\n", (unsigned long long)s->downs);
+	family(f, "buckets_migrated_total", "counter", "Buckets of peers moved between workers.");
+	fprintf(f, "wgdp_buckets_migrated_total %llu\n", (unsigned long long)s->buckets_moved);
+}
+
 void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r)
 {
 	static struct lcore_view v[WG_MAX_WORKERS + 2];
@@ -139,6 +183,7 @@ void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r)
 	fprintf(f, "wgdp_peers %u\n", dev->n_peers);
 	family(f, "workers", "gauge", "Worker lcores.");
 	fprintf(f, "wgdp_workers %u\n", dev->n_workers);
+	workers(f, dev);
 	family(f, "state_changes_total", "counter", "Changes written to the state file since start.");
 	fprintf(f, "wgdp_state_changes_total %llu\n", (unsigned long long)dev->state_changes);
 	family(f, "address_pool_used", "gauge", "Addresses taken in each pool.");

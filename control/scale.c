@@ -35,6 +35,8 @@
 
 enum { SETTLED, TO_START, SWITCHED, DONE_AWAITED };
 
+static void assign_helpers(struct wgdp *dev);
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -127,6 +129,7 @@ static void scale_down(struct wgdp *dev, int w, uint64_t now)
 	begin(dev, "down", w, now);
 	s->active[w] = false;
 	s->n_active--;
+	assign_helpers(dev); /* nobody asks it for help any more */
 	plan(dev);
 }
 
@@ -245,6 +248,49 @@ static bool poll_op(struct wgdp *dev, uint64_t now)
 	return false;
 }
 
+const char *wg_scale_spread_name(unsigned spread)
+{
+	return spread == WG_CONF_SPREAD_ON ? "on" : spread == WG_CONF_SPREAD_OFF ? "off" : "auto";
+}
+
+/*
+ * Who helps whom with crypto (dataplane/spread.c). on: every active worker
+ * the next active one. auto: a worker above ScaleUpLoad gets the least busy
+ * other active worker below it, and keeps it until it falls under
+ * ScaleDownLoad (it stays busy while helped: it waits for its helper).
+ */
+static void assign_helpers(struct wgdp *dev)
+{
+	struct wg_scale *s = dev->scale;
+
+	for (unsigned i = 0; i < dev->n_workers; i++) {
+		struct wg_worker *w = &dev->workers[i];
+		uint16_t cur = w->helper, want = WG_NO_WORKER;
+		uint32_t load = __atomic_load_n(&w->load, __ATOMIC_RELAXED), best = UINT32_MAX;
+
+		if (!s->active[i] || s->n_active < 2 || s->spread == WG_CONF_SPREAD_OFF) {
+			want = WG_NO_WORKER;
+		} else if (s->spread == WG_CONF_SPREAD_ON) {
+			for (unsigned k = 1; k < dev->n_workers && want == WG_NO_WORKER; k++)
+				if (s->active[(i + k) % dev->n_workers])
+					want = (uint16_t)((i + k) % dev->n_workers);
+		} else if (cur != WG_NO_WORKER && s->active[cur] && load >= s->p.down_permille) {
+			want = cur;
+		} else if (load > s->p.up_permille) {
+			for (unsigned j = 0; j < dev->n_workers; j++) {
+				uint32_t lj = __atomic_load_n(&dev->workers[j].load, __ATOMIC_RELAXED);
+
+				if (j != i && s->active[j] && lj < s->p.up_permille && lj < best) {
+					best = lj;
+					want = (uint16_t)j;
+				}
+			}
+		}
+		if (want != cur)
+			__atomic_store_n(&w->helper, want, __ATOMIC_RELAXED);
+	}
+}
+
 static void decide(struct wgdp *dev, uint64_t now)
 {
 	struct wg_scale *s = dev->scale;
@@ -253,6 +299,7 @@ static void decide(struct wgdp *dev, uint64_t now)
 	unsigned n = 0;
 	int d, w;
 
+	assign_helpers(dev);
 	if (!s->autoscale)
 		p.min_workers = p.max_workers; /* all the configured ones, always */
 	for (unsigned i = 0; i < dev->n_workers; i++)
@@ -337,8 +384,8 @@ void wg_scale_forget(struct wgdp *dev, struct wg_peer *p)
 	p->req_deferred = 0;
 }
 
-int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, int autoscale, char *err,
-		 size_t errlen)
+int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, int autoscale, int spread,
+		 char *err, size_t errlen)
 {
 	struct wg_scale *s = dev->scale;
 
@@ -353,6 +400,8 @@ int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, i
 		s->autoscale = autoscale;
 		__atomic_store_n(&dev->doze, (uint8_t)autoscale, __ATOMIC_RELAXED);
 	}
+	if (spread >= 0)
+		s->spread = (unsigned)spread;
 	wg_scale_hyst_reset(&s->h);
 	s->next_eval_ns = 0; /* decide at the next turn */
 	return 0;
@@ -382,6 +431,7 @@ int wg_scale_setup(struct wgdp *dev, char *err, size_t errlen)
 		.down_ms = a->scale_down_delay_ms,
 	};
 	s->autoscale = a->autoscale;
+	s->spread = a->spread_crypto;
 	dev->doze = a->autoscale;
 	wg_scale_hyst_reset(&s->h);
 	dev->scale = s;

@@ -32,6 +32,7 @@ struct wg_scale {
 	struct wg_scale_params p;
 	struct wg_scale_hyst h;
 	bool autoscale;
+	unsigned spread;                   /* WG_CONF_SPREAD_* */
 	bool active[WG_MAX_WORKERS];       /* intent: owns buckets and polls queues */
 	unsigned n_active;
 	/* migrations: 0 settled, 1 to start, 2 switched (grace period), 3 DONE awaited */
@@ -66,8 +67,10 @@ int wg_scale_request(struct wgdp *dev, struct wg_peer *p, unsigned code);
 /* p is being removed: drop its held requests */
 void wg_scale_forget(struct wgdp *dev, struct wg_peer *p);
 /* new limits from the API; 0 or -EINVAL with a message (nothing changed then) */
-int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, int autoscale, char *err,
-		 size_t errlen);
+int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, int autoscale, int spread,
+		 char *err, size_t errlen);
+/* "auto", "on", "off" */
+const char *wg_scale_spread_name(unsigned spread);
 /* the worker that owns p now */
 unsigned wg_scale_owner(const struct wgdp *dev, const struct wg_peer *p);
 const char *wg_scale_state_name(uint32_t state);

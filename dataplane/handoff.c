@@ -254,6 +254,15 @@ int wg_handoff_setup(struct wgdp *dev, unsigned ring_size)
 			if (!dev->fwd[a][b])
 				return -rte_errno;
 		}
+		if (dev->n_workers > 1) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "wgdp_crypt%u", a);
+			w->crypt = rte_ring_create(name, 256, w->socket_id, RING_F_SC_DEQ);
+			if (!w->crypt)
+				return -rte_errno;
+		}
+		w->helper = WG_NO_WORKER;
 		w->ho.held = rte_zmalloc_socket("wgdp_held", HELD_MAX * sizeof(w->ho.held[0]), 0, w->socket_id);
 		w->ho.done = rte_zmalloc_socket("wgdp_done", WG_BUCKETS * sizeof(w->ho.done[0]), 0, w->socket_id);
 		if (!w->ho.held || !w->ho.done)
@@ -285,6 +294,8 @@ void wg_handoff_teardown(struct wgdp *dev)
 
 		for (unsigned b = 0; b < dev->n_workers; b++)
 			ring_free(&dev->fwd[a][b]);
+		rte_ring_free(w->crypt); /* entries are (generation, owner) numbers, nothing to free */
+		w->crypt = NULL;
 		for (unsigned i = 0; i < w->ho.n_held; i++)
 			drop_entries(NULL, &w->ho.held[i].v, 1);
 		w->ho.n_held = 0;

@@ -182,7 +182,7 @@ static void decrypt_burst(struct wg_worker *w, struct rx_item *items, unsigned n
 	}
 	if (!k)
 		return;
-	wg_batch_aead_run(w->aead, WG_BATCH_DECRYPT, jobs, k);
+	wg_spread_run(w, WG_BATCH_DECRYPT, jobs, k);
 	/* in arrival order, so each peer's packets keep their order */
 	for (i = 0; i < k; i++) {
 		if (jobs[i].status) {

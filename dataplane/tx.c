@@ -134,7 +134,7 @@ static void encrypt_burst(struct wg_worker *w, struct tx_item *items, struct wg_
 	struct rte_mbuf *out[WG_BURST];
 	uint16_t n_out = 0;
 
-	wg_batch_aead_run(w->aead, WG_BATCH_ENCRYPT, jobs, n);
+	wg_spread_run(w, WG_BATCH_ENCRYPT, jobs, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct tx_item *it = &items[i];
 		uint32_t len = rte_pktmbuf_data_len(it->m);

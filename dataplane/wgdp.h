@@ -84,6 +84,15 @@ struct wg_handoff {
 	unsigned n_done;
 };
 
+/* a worker's one request for crypto help (dataplane/spread.c) */
+struct wg_spread_slot {
+	uint64_t word;                /* generation << 2 | state */
+	uint64_t gen;
+	struct wg_aead_job *jobs;
+	unsigned n;
+	int dir;
+} __rte_cache_aligned;
+
 struct wg_worker {
 	struct wgdp *dev;
 	unsigned id;                  /* 0..n_workers-1 */
@@ -99,6 +108,10 @@ struct wg_worker {
 	uint64_t busy_tsc, total_tsc; /* since start, written by the worker */
 	uint64_t parks, wakeups;      /* times parked, times woken */
 	uint64_t handed_off, held;    /* packets given to their owner, held for a migration */
+	uint16_t helper;              /* worker that takes half of its crypto; WG_NO_WORKER: none (control) */
+	struct rte_ring *crypt;       /* crypto requests from workers it helps (MP/SC) */
+	uint64_t spread_sent, spread_served, spread_reclaimed; /* AEAD jobs given, done for others, taken back */
+	struct wg_spread_slot spread_slot;
 	uint16_t ip_id;
 	/* worker-private */
 	int src;                      /* source of the burst being processed (WG_SRC_*) */

@@ -78,6 +78,7 @@ static void park(struct wg_worker *w, uint64_t now)
 	wg_handoff_drain(w, now);
 	while (!wg_handoff_retry(w) && !__atomic_load_n(&dev->stop, __ATOMIC_RELAXED))
 		rte_pause();
+	wg_spread_serve(w); /* later requests are claimed back by their owners */
 	w->parks++;
 	__atomic_store_n(&w->load, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->state, WG_WORKER_PARKED, __ATOMIC_RELEASE);
@@ -264,7 +265,8 @@ int wg_worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc(), t1, now = wg_now_ns();
 		unsigned work;
 
-		work = poll_queues(w, now);
+		work = wg_spread_serve(w);
+		work += poll_queues(w, now);
 		work += wg_handoff_poll(w, now);
 		work += requests(w, now);
 		if (w->id == 0)
@@ -285,6 +287,7 @@ int wg_worker_main(void *arg)
 			account(w, &s, t1, rte_rdtsc(), false);
 		}
 	}
+	wg_spread_serve(w); /* nobody waits on a worker that left */
 	rte_rcu_qsbr_thread_offline(dev->qsbr, w->lcore_id);
 	rte_rcu_qsbr_thread_unregister(dev->qsbr, w->lcore_id);
 	return 0;

@@ -100,6 +100,11 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 void wg_tx_flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, bool keepalive_if_empty);
 void wg_tx_purge_staged(struct wg_worker *w, struct wg_peer *p);
 
+/* crypto of a burst, half of it on the helper worker when there is one (spread.c) */
+void wg_spread_run(struct wg_worker *w, enum wg_batch_dir dir, struct wg_aead_job *jobs, unsigned n);
+/* run what other workers asked this one to seal or open; requests taken */
+unsigned wg_spread_serve(struct wg_worker *w);
+
 /* handoff (handoff.c) */
 /* buffer v for owner dst; sent by wg_handoff_flush (never before: see handoff.c) */
 void wg_handoff_push(struct wg_worker *w, uint16_t dst, uintptr_t v);

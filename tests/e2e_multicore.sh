@@ -13,6 +13,8 @@
 #   most 1% (kernel side: seven busy threads share two CPUs here) and none of
 #   it in wgdp (no handoff_full, hold_full, tx_full, ring_full), the history
 #   holds both events;
+# - one heavy peer with SpreadCrypto on: half of its crypto runs on the other
+#   worker, and its packets still arrive in order;
 # - autoscaling by load: with the streams over, the second worker parks by
 #   itself and its thread uses no CPU while parked.
 #
@@ -167,6 +169,35 @@ sys.exit(0 if sum(x["handed_off"] for x in w) > 0 and "down" in ev and "up" in e
 else
 	fail handoff_and_history "$out"
 fi
+
+# one heavy peer: its owner gives half of every burst's crypto to the other worker
+api PATCH /api/v1/lcores '{"spread_crypto": "on"}' >/dev/null
+netns_exec "$SRV" timeout 30 iperf3 -s -1 -J -B 198.51.100.1 -p 5209 >"$NETNS_TMP/heavy.server.json" 2>&1 &
+hs=$!
+sleep 0.5
+netns_exec "${CNS[1]}" timeout 30 iperf3 -c 198.51.100.1 -p 5209 -u -b "${WGDP_MULTICORE_HEAVY_RATE:-100M}" -l 1300 \
+	-t 5 -J --get-server-output >"$NETNS_TMP/heavy.json" 2>&1 || true
+wait "$hs" || true
+if out=$(python3 - "$NETNS_TMP/heavy.json" "$(lcores)" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["server_output_json"]["end"]["sum"]
+lc = json.loads(sys.argv[2])
+sent = sum(w["spread_sent"] for w in lc["lcores"])
+served = sum(w["spread_served"] for w in lc["lcores"])
+lost, total, ooo = s.get("lost_packets", -1), s.get("packets", 0), s.get("out_of_order", 0)
+pct = 100.0 * lost / total if total else 100.0
+print("one client, %.0f Mbit/s offered: %d datagrams, %d lost (%.3f%%), %d out of order; AEAD jobs spread %d, served %d, "
+      "taken back %d" % (d["start"]["test_start"]["target_bitrate"] / 1e6, total, lost, pct, ooo, sent, served,
+                         sum(w["spread_reclaimed"] for w in lc["lcores"])))
+sys.exit(0 if total > 0 and ooo == 0 and pct <= 1.0 and sent > 0 and served > 0 else 1)
+EOF
+); then
+	pass heavy_peer_spread "$out"
+else
+	fail heavy_peer_spread "$out"
+fi
+api PATCH /api/v1/lcores '{"spread_crypto": "auto"}' >/dev/null
 
 # autoscaling by load: idle now, so one of the two parks after ScaleDownDelay (1 s)
 api PATCH /api/v1/lcores '{"min_workers": 1, "max_workers": 2}' >/dev/null
