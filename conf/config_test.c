@@ -187,6 +187,10 @@ static void field_text(char *out, size_t len, const struct wg_conf *c, const cha
 		snprintf(out, len, "%s", a->metrics_per_peer ? "on" : "off");
 	} else if (!strcmp(field, "uapi")) {
 		snprintf(out, len, "%s", a->uapi_name);
+	} else if (!strcmp(field, "scale")) {
+		snprintf(out, len, "%s %u-%u up %u%%/%ums down %u%%/%ums spread %u", a->autoscale ? "on" : "off",
+			 a->min_workers, a->max_workers, a->scale_up_load, a->scale_up_delay_ms, a->scale_down_load,
+			 a->scale_down_delay_ms, a->spread_crypto);
 	} else if (!strcmp(field, "pools")) {
 		char t[WG_CONF_PREFIX_STR];
 
@@ -340,6 +344,12 @@ static const struct {
 	{ IN_APPL, "", "metrics_per_peer", "on" },
 	{ IN_APPL, "MetricsPerPeer = off", "metrics_per_peer", "off" },
 	{ IN_APPL, "MetricsPerPeer = On", "metrics_per_peer", "on" },
+	{ IN_APPL, "", "scale", "on 0-0 up 80%/100ms down 30%/2000ms spread 0" },
+	{ IN_APPL, "Autoscale = off\nMinWorkers = 2\nMaxWorkers = 4\nSpreadCrypto = on", "scale",
+	  "off 2-4 up 80%/100ms down 30%/2000ms spread 1" },
+	{ IN_APPL, "ScaleUpLoad = 90\nScaleUpDelay = 0\nScaleDownLoad = 5\nScaleDownDelay = 600000\nSpreadCrypto = OFF",
+	  "scale", "on 0-0 up 90%/0ms down 5%/600000ms spread 2" },
+	{ IN_APPL, "Workers = 1-3\nMinWorkers = 3", "scale", "on 3-0 up 80%/100ms down 30%/2000ms spread 0" },
 	{ IN_APPL, "", "uapi", "wgdp0" },
 	{ IN_APPL, "InsideInterface = tap7", "uapi", "tap7" },
 	{ IN_APPL, "InsideDevice = 0000:3b:00.1", "uapi", "wgdp0" },
@@ -596,6 +606,16 @@ static const struct {
 	ROW(BASE "Workers = a\n", "Unable to parse Workers: `a'", 6),
 	ROW(BASE "ControlLcore = 128\n", "Unable to parse ControlLcore: `128' (must be 0-127)", 6),
 	ROW(BASE "Workers = 1-3\nControlLcore = 2\n", "ControlLcore `2' is also one of the Workers", 7),
+	ROW(BASE "Autoscale = maybe\n", "Unable to parse Autoscale: `maybe' (neither on nor off)", 6),
+	ROW(BASE "MinWorkers = 0\n", "Unable to parse MinWorkers: `0' (must be 1-128)", 6),
+	ROW(BASE "MaxWorkers = 129\n", "(must be 1-128)", 6),
+	ROW(BASE "MinWorkers = 3\nMaxWorkers = 2\n", "MinWorkers 3 is above MaxWorkers 2", 3),
+	ROW(BASE "Workers = 1-2\nMaxWorkers = 3\n", "MaxWorkers 3 is above the 2 lcore(s) of Workers", 3),
+	ROW(BASE "ScaleUpLoad = 0\n", "Unable to parse ScaleUpLoad: `0' (must be 1-100)", 6),
+	ROW(BASE "ScaleDownLoad = 101\n", "(must be 1-100)", 6),
+	ROW(BASE "ScaleUpLoad = 30\nScaleDownLoad = 30\n", "ScaleDownLoad 30% must be below ScaleUpLoad 30%", 3),
+	ROW(BASE "ScaleDownDelay = 600001\n", "(must be 0-600000)", 6),
+	ROW(BASE "SpreadCrypto = yes\n", "Unable to parse SpreadCrypto: `yes' (not auto, on or off)", 6),
 	ROW(BASE "RingSize = 1000\n", "Unable to parse RingSize: `1000' (must be a power of two 64-65536)", 6),
 	ROW(BASE "RingSize = 32\n", "(must be a power of two 64-65536)", 6),
 	ROW(BASE "RingSize = 131072\n", "(must be a power of two 64-65536)", 6),
