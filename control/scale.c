@@ -79,14 +79,21 @@ static void record(struct wg_scale *s, const char *what, int worker, uint64_t du
 	};
 }
 
-/* queue i of each port to the (i mod active)-th active worker */
+/* queue i of each port to the (i mod n)-th of the n active workers on the port's node (all when none) */
+static unsigned queue_worker(const struct wgdp *dev, const struct wg_rxq *q)
+{
+	int socket[WG_MAX_WORKERS];
+
+	for (unsigned w = 0; w < dev->n_workers; w++)
+		socket[w] = dev->workers[w].socket_id;
+	return wg_scale_policy_queue(q->queue, dev->scale->active, socket, dev->n_workers, q->side->port.socket_id);
+}
+
 static void assign_queues(struct wgdp *dev)
 {
-	struct wg_scale *s = dev->scale;
-
 	for (unsigned i = 0; i < dev->n_rxqs; i++) {
 		struct wg_rxq *q = &dev->rxqs[i];
-		unsigned w = wg_scale_policy_queue(q->queue, s->active, dev->n_workers);
+		unsigned w = queue_worker(dev, q);
 
 		__atomic_store_n(&q->want, (uint16_t)w, __ATOMIC_RELEASE);
 	}
@@ -445,7 +452,7 @@ int wg_scale_setup(struct wgdp *dev, char *err, size_t errlen)
 	for (unsigned i = 0; i < dev->n_rxqs; i++) {
 		struct wg_rxq *q = &dev->rxqs[i];
 
-		q->want = q->poller = (uint16_t)wg_scale_policy_queue(q->queue, s->active, dev->n_workers);
+		q->want = q->poller = (uint16_t)queue_worker(dev, q);
 	}
 	s->op_moved = 0;
 	record(s, "start", -1, 0);

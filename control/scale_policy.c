@@ -103,17 +103,25 @@ unsigned wg_scale_policy_assign(uint16_t *owner, unsigned n_buckets, const bool 
 	return moved;
 }
 
-unsigned wg_scale_policy_queue(unsigned i, const bool *active, unsigned n_workers)
+unsigned wg_scale_policy_queue(unsigned i, const bool *active, const int *socket, unsigned n_workers,
+			       int port_socket)
 {
-	unsigned n_active = 0, k;
+	bool local = socket && port_socket >= 0;
+	unsigned n = 0, k;
 
-	for (unsigned w = 0; w < n_workers; w++)
-		n_active += active[w];
-	if (!n_active)
+	if (local) {
+		for (unsigned w = 0; w < n_workers; w++)
+			n += active[w] && socket[w] == port_socket;
+		local = n != 0;
+	}
+	if (!local)
+		for (unsigned w = 0; w < n_workers; w++)
+			n += active[w];
+	if (!n)
 		return 0;
-	k = i % n_active;
+	k = i % n;
 	for (unsigned w = 0; w < n_workers; w++)
-		if (active[w] && k-- == 0)
+		if (active[w] && (!local || socket[w] == port_socket) && k-- == 0)
 			return w;
 	return 0;
 }

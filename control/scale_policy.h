@@ -40,7 +40,12 @@ int wg_scale_policy_decide(const struct wg_scale_params *p, struct wg_scale_hyst
  */
 unsigned wg_scale_policy_assign(uint16_t *owner, unsigned n_buckets, const bool *active, unsigned n_workers);
 
-/* the worker that polls queue i of a port: the (i mod n_active)-th active worker */
-unsigned wg_scale_policy_queue(unsigned i, const bool *active, unsigned n_workers);
+/*
+ * The worker that polls queue i of a port: the (i mod n)-th of the n active
+ * workers on the port's NUMA node, or of all active ones when none is there
+ * (socket NULL or port_socket < 0: any node).
+ */
+unsigned wg_scale_policy_queue(unsigned i, const bool *active, const int *socket, unsigned n_workers,
+			       int port_socket);
 
 #endif

@@ -148,11 +148,24 @@ static void test_queue(void)
 	static const unsigned want[] = { 0, 2, 3, 0, 2, 3 };
 
 	for (unsigned i = 0; i < 6; i++)
-		CHECK_MSG(wg_scale_policy_queue(i, active, 4) == want[i], "queue %u -> %u, want %u", i,
-			  wg_scale_policy_queue(i, active, 4), want[i]);
+		CHECK_MSG(wg_scale_policy_queue(i, active, NULL, 4, -1) == want[i], "queue %u -> %u, want %u", i,
+			  wg_scale_policy_queue(i, active, NULL, 4, -1), want[i]);
 	bool one[4] = { 1, 0, 0, 0 };
 	for (unsigned i = 0; i < 4; i++)
-		CHECK(wg_scale_policy_queue(i, one, 4) == 0);
+		CHECK(wg_scale_policy_queue(i, one, NULL, 4, 0) == 0);
+	/* NUMA: workers 0, 1 on node 0, 2, 3 on node 1; a port on node 1 is served by 2 and 3 */
+	static const int sock[4] = { 0, 0, 1, 1 };
+	bool all[4] = { 1, 1, 1, 1 };
+	static const unsigned want1[] = { 2, 3, 2, 3 }, want0[] = { 0, 1, 0, 1 }, wantany[] = { 0, 1, 2, 3 };
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK(wg_scale_policy_queue(i, all, sock, 4, 1) == want1[i]);
+		CHECK(wg_scale_policy_queue(i, all, sock, 4, 0) == want0[i]);
+		CHECK(wg_scale_policy_queue(i, all, sock, 4, -1) == wantany[i]);
+	}
+	/* node 1's workers parked: node 0's take its port rather than nobody */
+	bool node0[4] = { 1, 1, 0, 0 };
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(wg_scale_policy_queue(i, node0, sock, 4, 1) == want0[i]);
 }
 
 int main(void)

@@ -88,6 +88,22 @@ static int setup_identity(struct wgdp *dev)
 	return wg_ratelimiter_create(&dev->ratelimiter, RATELIMITER_ENTRIES);
 }
 
+/* the mbuf pool of a NUMA node, made on first use (SOCKET_ID_ANY: the main lcore's node) */
+static struct rte_mempool *pool_for(void *ctx, int socket)
+{
+	struct wgdp *dev = ctx;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	if (socket < 0 || socket >= RTE_MAX_NUMA_NODES)
+		socket = (int)rte_socket_id();
+	if (!dev->socket_pool[socket]) {
+		snprintf(name, sizeof(name), "wgdp_pool%d", socket);
+		dev->socket_pool[socket] = rte_pktmbuf_pool_create(name, dev->conf.appliance.mempool_size, MBUF_CACHE,
+								   0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	}
+	return dev->socket_pool[socket];
+}
+
 static int choose_workers(struct wgdp *dev, char *err, size_t errlen)
 {
 	const struct wg_conf_appliance *a = &dev->conf.appliance;
@@ -121,6 +137,8 @@ static int choose_workers(struct wgdp *dev, char *err, size_t errlen)
 		snprintf(err, errlen, "no worker lcore: give EAL at least two lcores (-l 0-1)");
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < dev->n_workers; i++)
+		dev->workers[i].socket_id = (int)rte_lcore_to_socket_id(dev->workers[i].lcore_id);
 	return 0;
 }
 
@@ -178,10 +196,12 @@ static int setup_ports(struct wgdp *dev, char *err, size_t errlen)
 	struct wg_conf_appliance *a = &dev->conf.appliance;
 	struct wg_port_params out = {
 		.devargs = a->outside_device,
-		.pool = dev->pool,
+		.pool_for = pool_for,
+		.pool_ctx = dev,
 	};
 	struct wg_port_params in = {
-		.pool = dev->pool,
+		.pool_for = pool_for,
+		.pool_ctx = dev,
 		.promiscuous = true,
 	};
 	char tapargs[WG_CONF_DEVARGS_MAX + 32];
@@ -353,7 +373,7 @@ static int setup_rings(struct wgdp *dev)
 		return -rte_errno;
 	for (i = 0; i < dev->n_workers; i++) {
 		snprintf(name, sizeof(name), "wgdp_req%u", i);
-		dev->workers[i].requests = rte_ring_create(name, REQUEST_RING_SIZE, dev->out.port.socket_id,
+		dev->workers[i].requests = rte_ring_create(name, REQUEST_RING_SIZE, dev->workers[i].socket_id,
 							   RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!dev->workers[i].requests)
 			return -rte_errno;
@@ -414,15 +434,20 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 	ret = choose_workers(dev, err, errlen);
 	if (ret)
 		goto err;
-	dev->pool = rte_pktmbuf_pool_create("wgdp_pool", a->mempool_size, MBUF_CACHE, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (!dev->pool) {
-		ret = fail(err, errlen, -rte_errno, "%s: %s", "mbuf pool (MempoolSize, hugepages)");
-		goto err;
-	}
 	ret = setup_ports(dev, err, errlen);
 	if (ret)
 		goto err;
+	/* the control thread's frames come from the outside port's node; a worker's from its own */
+	dev->pool = pool_for(dev, dev->out.port.socket_id);
+	for (unsigned i = 0; i < dev->n_workers && dev->pool; i++) {
+		dev->workers[i].pool = pool_for(dev, dev->workers[i].socket_id);
+		if (!dev->workers[i].pool)
+			dev->pool = NULL;
+	}
+	if (!dev->pool) {
+		ret = fail(err, errlen, -ENOMEM, "%s: %s", "mbuf pool (MempoolSize, hugepages)");
+		goto err;
+	}
 	if (dev->inside_is_tap) {
 		ret = setup_tap(dev, err, errlen);
 		if (ret)
@@ -529,7 +554,10 @@ void wg_device_teardown(struct wgdp *dev)
 	wg_control_teardown(dev);
 	wg_port_close(&dev->in.port);
 	wg_port_close(&dev->out.port);
-	rte_mempool_free(dev->pool);
+	for (unsigned i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		rte_mempool_free(dev->socket_pool[i]);
+		dev->socket_pool[i] = NULL;
+	}
 	dev->pool = NULL;
 	wg_ratelimiter_destroy(dev->ratelimiter);
 	dev->ratelimiter = NULL;

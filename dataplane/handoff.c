@@ -30,6 +30,7 @@
 #include "dataplane/worker_internal.h"
 
 #define HELD_MAX 8192u
+#define HANDOFF_RING_MIN 4096u
 
 void wg_handoff_push(struct wg_worker *w, uint16_t dst, uintptr_t v)
 {
@@ -238,6 +239,9 @@ static struct rte_ring *ring(const char *fmt, unsigned a, unsigned b, unsigned s
 
 int wg_handoff_setup(struct wgdp *dev, unsigned ring_size)
 {
+	/* room for a consumer descheduled for a while (shared CPUs): 4096 at least */
+	if (ring_size < HANDOFF_RING_MIN)
+		ring_size = HANDOFF_RING_MIN;
 	for (unsigned i = 0; i < dev->n_rxqs; i++)
 		for (unsigned d = 0; d < dev->n_workers && dev->n_workers > 1; d++) {
 			dev->rxqs[i].to[d] = ring("wgdp_q%u_w%u", i, d, ring_size, dev->workers[d].socket_id);

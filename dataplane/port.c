@@ -65,10 +65,11 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t rxd, txd, q, n_rxq, n_txq;
+	struct rte_mempool *pool;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (!params->devargs || !params->pool || !params->n_rxq || !params->n_txq)
+	if (!params->devargs || (!params->pool && !params->pool_for) || !params->n_rxq || !params->n_txq)
 		return -EINVAL;
 	ret = find_or_probe(p, params->devargs);
 	if (ret)
@@ -94,6 +95,11 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 		goto err_unplug;
 	}
 	p->socket_id = rte_eth_dev_socket_id(p->port_id);
+	pool = params->pool_for ? params->pool_for(params->pool_ctx, p->socket_id) : params->pool;
+	if (!pool) {
+		ret = -ENOMEM;
+		goto err_unplug;
+	}
 
 	memset(&conf, 0, sizeof(conf));
 	/* checksum offloads where the port has them; software otherwise */
@@ -127,7 +133,7 @@ int wg_port_open(struct wg_port *p, const struct wg_port_params *params)
 	if (ret)
 		goto err_close;
 	for (q = 0; q < n_rxq; q++) {
-		ret = rte_eth_rx_queue_setup(p->port_id, q, rxd, p->socket_id, NULL, params->pool);
+		ret = rte_eth_rx_queue_setup(p->port_id, q, rxd, p->socket_id, NULL, pool);
 		if (ret)
 			goto err_close;
 	}

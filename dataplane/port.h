@@ -22,7 +22,9 @@ struct wg_port_params {
 	uint16_t n_rxq, n_txq;      /* at least 1 each */
 	uint16_t rx_desc, tx_desc;  /* 0: the driver's preference, else 1024 */
 	uint16_t mtu;               /* 0: leave the port's MTU */
-	struct rte_mempool *pool;   /* rx buffers */
+	struct rte_mempool *pool;   /* rx buffers; or, when pool_for is set, ... */
+	struct rte_mempool *(*pool_for)(void *ctx, int socket); /* ... the pool of the port's NUMA node */
+	void *pool_ctx;
 	bool promiscuous;           /* inside TAP: take frames for any MAC */
 	bool fit_queues;            /* fewer queues than asked when the device has fewer */
 	bool equal_queues;          /* as many RX as TX queues (net_tap) */

@@ -333,7 +333,7 @@ void wg_tx_flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, bo
 	unsigned k = 0;
 
 	if (!p->n_staged && keepalive_if_empty) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(w->dev->pool);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
 		if (!m) {
 			WG_DROP(w, NO_MBUF);

@@ -99,6 +99,7 @@ struct wg_worker {
 	unsigned lcore_id;
 	int socket_id;
 	uint16_t txq_out, txq_in;     /* its TX queue on each port */
+	struct rte_mempool *pool;     /* mbufs of its NUMA node */
 	rte_spinlock_t *txlock_out, *txlock_in; /* set when the queue is shared with another worker */
 	struct wg_batch_aead *aead;
 	struct rte_ring *requests;    /* control -> worker: tagged peer pointers, bucket requests */
@@ -165,7 +166,8 @@ struct wgdp {
 	uint16_t listen_port;               /* host order */
 
 	/* ports */
-	struct rte_mempool *pool;
+	struct rte_mempool *pool;           /* the outside port's node's (control thread) */
+	struct rte_mempool *socket_pool[RTE_MAX_NUMA_NODES]; /* one per NUMA node in use */
 	struct wg_side out, in;
 	bool inside_is_tap;
 	struct rte_ether_addr inside_dst_mac; /* TAP: the kernel interface's MAC */
