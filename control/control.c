@@ -171,7 +171,10 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 		rte_pktmbuf_free(m);
 		return;
 	}
-	dev->control_cnt.handshakes_tx++;
+	if (wg_msg_classify(msg, len) == WG_MSG_HANDSHAKE_COOKIE)
+		dev->control_cnt.cookies_tx++;
+	else
+		dev->control_cnt.handshakes_tx++;
 	route(&dev->out, m, now);
 }
 
@@ -678,9 +681,10 @@ void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 
 	wg_stats_sum(dev, &sum);
 	fprintf(f, "wgdp: rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
-		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64 "\n",
+		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64
+		   ", cookies tx %" PRIu64 "\n",
 		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
-		sum.handshakes_rx, sum.handshakes_tx);
+		sum.handshakes_rx, sum.handshakes_tx, sum.cookies_tx);
 	for (unsigned d = 0; d < WG_DROP_MAX; d++)
 		if (sum.drops[d])
 			fprintf(f, "wgdp: drop %s %" PRIu64 "\n", wg_drop_names[d], sum.drops[d]);

@@ -61,7 +61,9 @@ struct wg_lcore_counters {
 	uint64_t rx_packets, rx_bytes;         /* outside -> inside, forwarded */
 	uint64_t tx_packets, tx_bytes;         /* inside -> outside, forwarded */
 	uint64_t keepalives_rx, keepalives_tx;
-	uint64_t handshakes_rx, handshakes_tx;
+	uint64_t handshakes_rx;                /* messages of types 1-3 */
+	uint64_t handshakes_tx;                /* initiations and responses */
+	uint64_t cookies_tx;                   /* cookie replies (under load) */
 	uint64_t arp_nd_replies, echo_replies;
 	uint64_t drops[WG_DROP_MAX];
 	uint64_t l3_drops[WG_L3_DROP_MAX];   /* outside frames, by wg_l3_drop */

@@ -35,6 +35,7 @@
 #   wgdp_counter NAME KEY         a counter printed at the stop: rx_packets,
 #                                 rx_bytes, tx_packets, tx_bytes, keepalives_rx,
 #                                 keepalives_tx, handshakes_rx, handshakes_tx,
+#                                 cookies_tx,
 #                                 drop:<reason> (e.g. drop:allowedips_mismatch),
 #                                 drop:outside:<reason>; 0 when not printed
 #   wgdp_counters NAME            the counter lines, for a report
@@ -202,7 +203,7 @@ wgdp_stop() {
 	fi
 }
 
-# wgdp: rx N packets N bytes, tx N packets N bytes, keepalives rx N tx N, handshakes rx N tx N
+# wgdp: rx N packets N bytes, tx N packets N bytes, keepalives rx N tx N, handshakes rx N tx N, cookies tx N
 wgdp_counter() {
 	local log key=$2
 	log=$(wgdp_log "$1")
@@ -220,7 +221,7 @@ wgdp_counter() {
 				gsub(",", "")
 				v["rx_packets"] = $3; v["rx_bytes"] = $5; v["tx_packets"] = $8; v["tx_bytes"] = $10
 				v["keepalives_rx"] = $14; v["keepalives_tx"] = $16
-				v["handshakes_rx"] = $19; v["handshakes_tx"] = $21; seen = 1
+				v["handshakes_rx"] = $19; v["handshakes_tx"] = $21; v["cookies_tx"] = $24; seen = 1
 			}
 			END { if (!seen || !(k in v)) { print "?"; exit 1 } print v[k] }' "$log"
 		;;
