@@ -31,6 +31,7 @@
 	X(NO_SESSION, "no_session")           /* staging queue full while handshaking */          \
 	X(TOO_BIG, "too_big")                 /* inner packet above the tunnel MTU */             \
 	X(NO_NEIGHBOUR, "no_neighbour")       /* next hop did not resolve */                      \
+	X(NEIGH_QUEUE_FULL, "neigh_queue_full") /* next hop resolving, its queue full */          \
 	/* handoff and transmit */                                                              \
 	X(RING_FULL, "ring_full")             /* control or handoff ring full */                  \
 	X(TX_FULL, "tx_full")                 /* port refused the packet */                       \

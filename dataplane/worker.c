@@ -145,22 +145,18 @@ static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struc
 	} else {
 		/* a DPDK inside port: the next hop's MAC, resolved by the control thread */
 		const struct wg_neigh_snapshot *snap = __atomic_load_n(&dev->in.snap, __ATOMIC_ACQUIRE);
-		const struct wg_neigh_snap_entry *ne = NULL;
 		uint8_t nh[16];
 
 		if (!wg_device_nexthop(&dev->in, inner.family, inner.dst, nh)) {
 			DROP(w, NO_NEIGHBOUR);
 			return false;
 		}
-		if (snap)
-			ne = wg_neigh_snap_lookup(snap->e, snap->n, inner.family, nh);
 		memcpy(eth->src, dev->in.port.mac.addr_bytes, 6);
 		memset(eth->dst, 0, 6);
-		if (!ne || (ne->flags & WG_NEIGH_SNAP_STALE)) {
+		if (!wg_neigh_snap_use(snap, inner.family, nh, eth->dst)) {
 			to_control(w, m, WG_MBUF_IN_RESOLVE);
 			return true; /* consumed */
 		}
-		memcpy(eth->dst, ne->mac, 6);
 	}
 	out[(*n_out)++] = m;
 	return true;
@@ -341,7 +337,7 @@ static bool encapsulate(struct wg_worker *w, struct tx_item *it, const struct wg
 {
 	struct wgdp *dev = w->dev;
 	struct wg_l3_encap_params ep = { 0 };
-	const struct wg_neigh_snap_entry *ne;
+	bool resolved;
 	uint8_t nh[16];
 	uint16_t msg_len = rte_pktmbuf_data_len(it->m);
 	uint8_t *frame;
@@ -367,16 +363,14 @@ static bool encapsulate(struct wg_worker *w, struct tx_item *it, const struct wg
 		DROP(w, NO_ENDPOINT);
 		return false;
 	}
-	ne = snap ? wg_neigh_snap_lookup(snap->e, snap->n, ep.dst.family, nh) : NULL;
-	if (ne)
-		memcpy(ep.dst_mac, ne->mac, 6);
+	resolved = wg_neigh_snap_use(snap, ep.dst.family, nh, ep.dst_mac);
 	ret = wg_l3_encap(frame, rte_pktmbuf_data_len(it->m), msg_len, &ep);
 	if (ret < 0) {
 		DROP(w, MALFORMED);
 		return false;
 	}
-	if (!ne || (ne->flags & WG_NEIGH_SNAP_STALE)) {
-		/* the control thread resolves (or re-confirms) and sends it */
+	if (!resolved) {
+		/* the control thread resolves and sends it */
 		to_control(w, it->m, WG_MBUF_RESOLVE);
 		it->m = NULL;
 	}
