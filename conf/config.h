@@ -55,6 +55,8 @@ enum { WG_CONF_SPREAD_AUTO = 0, WG_CONF_SPREAD_ON = 1, WG_CONF_SPREAD_OFF = 2 };
 #define WG_CONF_DEFAULT_SCALE_UP_DELAY_MS 100u
 #define WG_CONF_DEFAULT_SCALE_DOWN_DELAY_MS 2000u
 #define WG_CONF_MAX_MAX_PEERS (1u << 20)
+#define WG_CONF_DEFAULT_NEIGH_REACHABLE 30u  /* seconds, as Linux's base_reachable_time */
+#define WG_CONF_MAX_NEIGH_REACHABLE 3600u
 #define WG_CONF_DEFAULT_API_PORT 8080u
 #define WG_CONF_PATH_MAX 256u              /* bytes of a file name, NUL included */
 
@@ -169,6 +171,7 @@ struct wg_conf_appliance {
 	uint32_t burst_size;                        /* BurstSize, 1..256 */
 	uint32_t handshake_queue;                   /* HandshakeQueue, power of two 64..65536 */
 	uint32_t max_peers;                         /* MaxPeers, 1..2^20: sizes the tables */
+	uint32_t neigh_reachable;                   /* NeighbourReachableTime, seconds 1..3600 */
 	char state_file[WG_CONF_PATH_MAX];          /* StateFile; "" = changes are not persisted */
 	char api_token_file[WG_CONF_PATH_MAX];      /* ApiTokenFile; "" = no REST API */
 	struct wg_endpoint api_listen;              /* ApiListen, literal addr:port (127.0.0.1:8080) */

@@ -195,6 +195,16 @@ static bool parse_max_peers(struct wg_conf_parser *p, char *v)
 	return true;
 }
 
+static bool parse_neigh_reachable(struct wg_conf_parser *p, char *v)
+{
+	uint64_t n;
+
+	if (!wg_conf_number(p, v, 1, WG_CONF_MAX_NEIGH_REACHABLE, &n))
+		return false;
+	p->conf.appliance.neigh_reachable = (uint32_t)n;
+	return true;
+}
+
 /* a file name: printable, no control bytes, shorter than WG_CONF_PATH_MAX */
 static bool parse_path(struct wg_conf_parser *p, char out[WG_CONF_PATH_MAX])
 {
@@ -395,6 +405,7 @@ const struct wg_conf_key wg_conf_appliance_keys[] = {
 	{ "BurstSize", WG_CONF_SEC_APPLIANCE, 0, parse_burst_size, NULL },
 	{ "HandshakeQueue", WG_CONF_SEC_APPLIANCE, 0, parse_handshake_queue, NULL },
 	{ "MaxPeers", WG_CONF_SEC_APPLIANCE, 0, parse_max_peers, NULL },
+	{ "NeighbourReachableTime", WG_CONF_SEC_APPLIANCE, 0, parse_neigh_reachable, NULL },
 	{ "StateFile", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_state_file, NULL },
 	{ "ApiListen", WG_CONF_SEC_APPLIANCE, 0, parse_api_listen, NULL },
 	{ "ApiTokenFile", WG_CONF_SEC_APPLIANCE, WG_CONF_K_RAW, parse_api_token_file, NULL },

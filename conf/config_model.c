@@ -24,6 +24,7 @@ void wg_conf_init(struct wg_conf *c)
 	c->appliance.burst_size = WG_CONF_DEFAULT_BURST_SIZE;
 	c->appliance.handshake_queue = WG_CONF_DEFAULT_HANDSHAKE_QUEUE;
 	c->appliance.max_peers = WG_CONF_DEFAULT_MAX_PEERS;
+	c->appliance.neigh_reachable = WG_CONF_DEFAULT_NEIGH_REACHABLE;
 	c->appliance.api_listen.family = AF_INET;
 	c->appliance.api_listen.port = htons(WG_CONF_DEFAULT_API_PORT);
 	c->appliance.api_listen.addr[0] = 127;
@@ -176,7 +177,8 @@ static bool appliance_equal(const struct wg_conf_appliance *a, const struct wg_c
 	       (!a->has_control_lcore || a->control_lcore == b->control_lcore) &&
 	       a->ring_size == b->ring_size && a->mempool_size == b->mempool_size &&
 	       a->burst_size == b->burst_size && a->handshake_queue == b->handshake_queue &&
-	       a->max_peers == b->max_peers && !strcmp(a->state_file, b->state_file) &&
+	       a->max_peers == b->max_peers && a->neigh_reachable == b->neigh_reachable &&
+	       !strcmp(a->state_file, b->state_file) &&
 	       !strcmp(a->api_token_file, b->api_token_file) &&
 	       wg_endpoint_equal(&a->api_listen, &b->api_listen) &&
 	       !strcmp(a->api_tls_cert, b->api_tls_cert) && !strcmp(a->api_tls_key, b->api_tls_key) &&

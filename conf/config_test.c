@@ -176,6 +176,8 @@ static void field_text(char *out, size_t len, const struct wg_conf *c, const cha
 		snprintf(out, len, "%u", a->handshake_queue);
 	} else if (!strcmp(field, "max_peers")) {
 		snprintf(out, len, "%u", a->max_peers);
+	} else if (!strcmp(field, "neigh_reachable")) {
+		snprintf(out, len, "%u", a->neigh_reachable);
 	} else if (!strcmp(field, "state_file")) {
 		snprintf(out, len, "%s", a->state_file);
 	} else if (!strcmp(field, "api")) {
@@ -331,6 +333,9 @@ static const struct {
 	{ IN_APPL, "", "max_peers", "65536" },
 	{ IN_APPL, "MaxPeers = 1", "max_peers", "1" },
 	{ IN_APPL, "MaxPeers = 1048576", "max_peers", "1048576" },
+	{ IN_APPL, "", "neigh_reachable", "30" },
+	{ IN_APPL, "NeighbourReachableTime = 1", "neigh_reachable", "1" },
+	{ IN_APPL, "NeighbourReachableTime = 3600", "neigh_reachable", "3600" },
 	{ IN_APPL, "", "state_file", "" },
 	{ IN_APPL, "StateFile = /var/lib/wgdp/state", "state_file", "/var/lib/wgdp/state" },
 	{ IN_APPL, "StateFile = my state", "state_file", "my state" },
@@ -627,6 +632,9 @@ static const struct {
 	ROW(BASE "HandshakeQueue = 100\n", "Unable to parse HandshakeQueue: `100' (must be a power of two", 6),
 	ROW(BASE "MaxPeers = 0\n", "Unable to parse MaxPeers: `0' (must be 1-1048576)", 6),
 	ROW(BASE "MaxPeers = 1048577\n", "(must be 1-1048576)", 6),
+	ROW(BASE "NeighbourReachableTime = 0\n", "Unable to parse NeighbourReachableTime: `0' (must be 1-3600)", 6),
+	ROW(BASE "NeighbourReachableTime = 3601\n", "(must be 1-3600)", 6),
+	ROW(BASE "NeighbourReachableTime = 2s\n", "Unable to parse NeighbourReachableTime: `2s'", 6),
 	ROW(BASE "StateFile = /var/lib/\n", "Unable to parse StateFile: `/var/lib/' (names a directory", 6),
 	ROW(BASE "StateFile = a\tb\n", "(holds a control character)", 6),
 	ROW(BASE "StateFile =\n", "Unable to parse StateFile: `' (empty: leave the key out instead)", 6),

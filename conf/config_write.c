@@ -92,6 +92,7 @@ static void write_appliance(FILE *f, const struct wg_conf_appliance *a)
 	fprintf(f, "RingSize = %u\nMempoolSize = %u\nBurstSize = %u\nHandshakeQueue = %u\n",
 		a->ring_size, a->mempool_size, a->burst_size, a->handshake_queue);
 	fprintf(f, "MaxPeers = %u\n", a->max_peers);
+	fprintf(f, "NeighbourReachableTime = %u\n", a->neigh_reachable);
 	if (a->state_file[0])
 		fprintf(f, "StateFile = %s\n", a->state_file);
 	if (a->api_token_file[0]) {

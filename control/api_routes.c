@@ -124,12 +124,13 @@ static json_t *counters_json(const struct wg_lcore_counters *c)
 		json_object_set_new(drops, wg_drop_names[d], json_integer((json_int_t)c->drops[d]));
 	for (unsigned d = 0; d < WG_L3_DROP_MAX; d++)
 		json_object_set_new(l3, wg_l3_drop_name(d), json_integer((json_int_t)c->l3_drops[d]));
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "rx_packets", (json_int_t)c->rx_packets,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "rx_packets", (json_int_t)c->rx_packets,
 			 "rx_bytes", (json_int_t)c->rx_bytes, "tx_packets", (json_int_t)c->tx_packets, "tx_bytes",
 			 (json_int_t)c->tx_bytes, "keepalives_rx", (json_int_t)c->keepalives_rx, "keepalives_tx",
 			 (json_int_t)c->keepalives_tx, "handshakes_rx", (json_int_t)c->handshakes_rx, "handshakes_tx",
-			 (json_int_t)c->handshakes_tx, "arp_nd_replies", (json_int_t)c->arp_nd_replies,
-			 "echo_replies", (json_int_t)c->echo_replies, "drops", drops, "outside_drops", l3);
+			 (json_int_t)c->handshakes_tx, "cookies_tx", (json_int_t)c->cookies_tx, "arp_nd_replies",
+			 (json_int_t)c->arp_nd_replies, "echo_replies", (json_int_t)c->echo_replies, "drops", drops,
+			 "outside_drops", l3);
 }
 
 static void get_stats(struct wgdp *dev, struct wg_api_request *r)

@@ -40,8 +40,9 @@
 #define TICK_PEERS_MIN 1024u /* peers a tick visits at least */
 #define TICK_ROUNDS 10u      /* with more, each is visited every TICK_ROUNDS ticks */
 #define IDLE_SLEEP_NS 50000l
-#define NEIGH_CAPACITY 4096u
-#define SNAP_MAX 4096u
+#define NEIGH_TICK_NS (100ull * WG_NSEC_PER_MSEC) /* neighbour timers: a scan of the table */
+#define NEIGH_CAPACITY_MIN 4096u
+#define NEIGH_CAPACITY_SLACK 64u /* beyond MaxPeers: gateways and other hosts on the link */
 
 #define CDROP(dev, reason) ((dev)->control_cnt.drops[WG_DROP_##reason]++)
 
@@ -74,9 +75,14 @@ static void neigh_send(void *ctx, void *pkt, const uint8_t mac[6])
 	ctl_xmit(ctx, m);
 }
 
-static void neigh_free(void *ctx, void *pkt)
+static void neigh_free(void *ctx, void *pkt, enum wg_neigh_free_reason why)
 {
-	CDROP(((struct wg_side *)ctx)->dev, NO_NEIGHBOUR);
+	struct wgdp *dev = ((struct wg_side *)ctx)->dev;
+
+	if (why == WG_NEIGH_FREE_OVERFLOW)
+		CDROP(dev, NEIGH_QUEUE_FULL);
+	else
+		CDROP(dev, NO_NEIGHBOUR);
 	rte_pktmbuf_free(pkt);
 }
 
@@ -172,7 +178,10 @@ static void send_msg(struct wgdp *dev, const struct wg_endpoint *to, const void 
 		rte_pktmbuf_free(m);
 		return;
 	}
-	dev->control_cnt.handshakes_tx++;
+	if (wg_msg_classify(msg, len) == WG_MSG_HANDSHAKE_COOKIE)
+		dev->control_cnt.cookies_tx++;
+	else
+		dev->control_cnt.handshakes_tx++;
 	route(&dev->out, m, now);
 }
 
@@ -593,52 +602,113 @@ static void free_snapshot(struct wgdp *dev, void *obj)
 	rte_free(obj);
 }
 
+/*
+ * A snapshot as large as the table's resolved entries, built only when the
+ * table's version moved and published only when its entries differ; the
+ * old one is freed after a grace period (workers may still read it, and
+ * write its notes, until they pass a quiescent state). On no memory the
+ * old one stays and the next round tries again.
+ */
 static void publish_neighbours(struct wg_side *side)
 {
-	static struct wg_neigh_snap_entry buf[SNAP_MAX];
 	struct wg_neigh_snapshot *old = side->snap, *snap;
-	ssize_t n;
+	uint64_t version;
+	size_t n;
 
 	if (!side->neigh)
 		return;
-	n = wg_neigh_export(side->neigh, buf, SNAP_MAX);
-	if (n < 0)
+	version = wg_neigh_version(side->neigh);
+	if (old && version == side->snap_version)
 		return;
-	if (old && old->n == (size_t)n && !memcmp(old->e, buf, (size_t)n * sizeof(buf[0])))
-		return;
-	snap = rte_malloc("wg_neigh_snap", sizeof(*snap) + (size_t)n * sizeof(buf[0]), 0);
+	n = wg_neigh_resolved_count(side->neigh);
+	snap = rte_malloc_socket("wg_neigh_snap", wg_neigh_snapshot_size(n), RTE_CACHE_LINE_SIZE,
+				 side->port.socket_id);
 	if (!snap)
 		return;
-	snap->n = (size_t)n;
-	memcpy(snap->e, buf, (size_t)n * sizeof(buf[0]));
+	if (wg_neigh_snapshot_fill(side->neigh, snap, n) || wg_neigh_snapshot_equal(snap, old)) {
+		rte_free(snap);
+		side->snap_version = version;
+		return;
+	}
+	wg_neigh_snapshot_carry_notes(snap, old);
+	side->snap_version = version;
 	__atomic_store_n(&side->snap, snap, __ATOMIC_RELEASE);
 	if (old)
 		wg_device_defer(side->dev, free_snapshot, old);
+}
+
+/* STALE next hops the workers used: re-confirm them (unicast solicitations) */
+static void take_neighbour_notes(struct wg_side *side, uint64_t now)
+{
+	if (side->neigh)
+		wg_neigh_snap_take_notes(side->neigh, side->snap, now);
+}
+
+/* resolve the configured gateways now, and keep them (neigh.h) */
+static void keep_gateways(struct wg_side *side, uint64_t now)
+{
+	const struct wg_conf_prefix *gw[2] = { &side->gw4, &side->gw6 };
+	uint8_t mac[6];
+
+	if (!side->neigh)
+		return;
+	for (unsigned i = 0; i < 2; i++) {
+		if (!gw[i]->family)
+			continue;
+		switch (wg_neigh_keep(side->neigh, gw[i]->family, gw[i]->addr, now, mac)) {
+		case WG_NEIGH_HIT_SOLICIT:
+			neigh_solicit(side, gw[i]->family, gw[i]->addr, mac);
+			break;
+		case WG_NEIGH_QUEUED_SOLICIT:
+			neigh_solicit(side, gw[i]->family, gw[i]->addr, NULL);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 /* ---------------------------------------------------------------------------
  * set-up and the loop
  */
 
-static int side_setup(struct wg_side *side)
+/*
+ * The neighbour table of a side: room for an on-link host per peer (and a
+ * few more), 128 packets per resolving next hop, and at most an eighth of
+ * the mempool held by all its queues together.
+ */
+static int side_setup(struct wgdp *dev, struct wg_side *side)
 {
+	const struct wg_conf_appliance *a = &dev->conf.appliance;
 	struct wg_neigh_callbacks cb = {
 		.ctx = side,
 		.send = neigh_send,
 		.free = neigh_free,
 		.solicit = neigh_solicit,
 	};
+	struct wg_neigh_timers tm = { .reachable = (uint64_t)a->neigh_reachable * WG_NSEC_PER_SEC };
+	struct wg_neigh_limits lim = {
+		.capacity = (size_t)a->max_peers + NEIGH_CAPACITY_SLACK,
+		.queue_len = WG_NEIGH_QUEUE_LEN_DEFAULT,
+		.queue_total = a->mempool_size / 8,
+	};
 
-	return wg_neigh_create(&side->neigh, NEIGH_CAPACITY, WG_NEIGH_QUEUE_LEN_DEFAULT, &cb, NULL);
+	if (lim.capacity < NEIGH_CAPACITY_MIN)
+		lim.capacity = NEIGH_CAPACITY_MIN;
+	if (lim.capacity > WG_NEIGH_CAPACITY_MAX)
+		lim.capacity = WG_NEIGH_CAPACITY_MAX;
+	if (lim.queue_total < lim.queue_len)
+		lim.queue_total = lim.queue_len;
+	return wg_neigh_create(&side->neigh, &lim, &cb, &tm);
 }
 
 int wg_control_setup(struct wgdp *dev)
 {
-	int ret = side_setup(&dev->out);
+	int ret = side_setup(dev, &dev->out);
 
 	if (ret || dev->inside_is_tap)
 		return ret;
-	return side_setup(&dev->in);
+	return side_setup(dev, &dev->in);
 }
 
 void wg_control_teardown(struct wgdp *dev)
@@ -687,29 +757,57 @@ void wg_control_print_layout(const struct wgdp *dev, FILE *f)
 	fflush(f);
 }
 
+/* wgdp: neighbours SIDE entries N <stat> N ... (every stat of neigh.h, in order) */
+static void print_neighbours(const struct wg_side *side, const char *name, FILE *f)
+{
+	struct wg_neigh_stats st;
+	const char *const *names;
+	size_t n;
+
+	if (!side->neigh)
+		return;
+	wg_neigh_get_stats(side->neigh, &st);
+	const uint64_t v[] = {
+#define WG_NEIGH_X_VALUE(field) st.field,
+		WG_NEIGH_STATS(WG_NEIGH_X_VALUE)
+#undef WG_NEIGH_X_VALUE
+	};
+
+	names = wg_neigh_stat_names(&n);
+	fprintf(f, "wgdp: neighbours %s entries %" PRIu64, name, st.entries);
+	for (size_t i = 0; i < n && i < sizeof(v) / sizeof(v[0]); i++)
+		fprintf(f, " %s %" PRIu64, names[i], v[i]);
+	fputc('\n', f);
+}
+
 void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 {
 	struct wg_lcore_counters sum;
 
 	wg_stats_sum(dev, &sum);
 	fprintf(f, "wgdp: rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
-		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64 "\n",
+		   " bytes, keepalives rx %" PRIu64 " tx %" PRIu64 ", handshakes rx %" PRIu64 " tx %" PRIu64
+		   ", cookies tx %" PRIu64 "\n",
 		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
-		sum.handshakes_rx, sum.handshakes_tx);
+		sum.handshakes_rx, sum.handshakes_tx, sum.cookies_tx);
 	for (unsigned d = 0; d < WG_DROP_MAX; d++)
 		if (sum.drops[d])
 			fprintf(f, "wgdp: drop %s %" PRIu64 "\n", wg_drop_names[d], sum.drops[d]);
 	for (unsigned d = 0; d < WG_L3_DROP_MAX; d++)
 		if (sum.l3_drops[d])
 			fprintf(f, "wgdp: drop outside %s %" PRIu64 "\n", wg_l3_drop_name(d), sum.l3_drops[d]);
+	print_neighbours(&dev->out, "outside", f);
+	print_neighbours(&dev->in, "inside", f);
 	fflush(f);
 }
 
 void wg_control_run(struct wgdp *dev)
 {
 	const struct timespec nap = { 0, IDLE_SLEEP_NS };
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, next_neigh_tick = 0;
 
+	keep_gateways(&dev->out, wg_now_ns());
+	keep_gateways(&dev->in, wg_now_ns());
 	while (!__atomic_load_n(&dev->stop, __ATOMIC_RELAXED)) {
 		uint64_t now = wg_now_ns();
 		struct rte_mbuf *m[BURST];
@@ -732,9 +830,15 @@ void wg_control_run(struct wgdp *dev)
 		}
 		if (now >= next_tick) {
 			tick_peers(dev, now);
-			wg_neigh_tick(dev->out.neigh, now);
-			if (dev->in.neigh)
-				wg_neigh_tick(dev->in.neigh, now);
+			/* notes first: a use they report keeps an entry from gc */
+			take_neighbour_notes(&dev->out, now);
+			take_neighbour_notes(&dev->in, now);
+			if (now >= next_neigh_tick) {
+				wg_neigh_tick(dev->out.neigh, now);
+				if (dev->in.neigh)
+					wg_neigh_tick(dev->in.neigh, now);
+				next_neigh_tick = now + NEIGH_TICK_NS;
+			}
 			wg_ratelimiter_gc(dev->ratelimiter, now);
 			wg_peers_reap(dev, false);
 			publish_neighbours(&dev->out);

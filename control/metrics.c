@@ -51,8 +51,9 @@ static void counters(FILE *f, const struct lcore_view *v, unsigned n)
 		C(tx_bytes, "Bytes of those packets."),
 		C(keepalives_rx, "Keepalives received."),
 		C(keepalives_tx, "Keepalives sent."),
-		C(handshakes_rx, "Handshake messages received."),
-		C(handshakes_tx, "Handshake messages sent."),
+		C(handshakes_rx, "Handshake messages received (initiations, responses, cookie replies)."),
+		C(handshakes_tx, "Handshake initiations and responses sent."),
+		C(cookies_tx, "Cookie replies sent (under load)."),
 		C(arp_nd_replies, "ARP and ND replies sent."),
 		C(echo_replies, "ICMP echo replies sent."),
 #undef C

@@ -26,6 +26,7 @@ void wg_stats_add(struct wg_lcore_counters *a, const struct wg_lcore_counters *b
 	a->keepalives_tx += b->keepalives_tx;
 	a->handshakes_rx += b->handshakes_rx;
 	a->handshakes_tx += b->handshakes_tx;
+	a->cookies_tx += b->cookies_tx;
 	a->arp_nd_replies += b->arp_nd_replies;
 	a->echo_replies += b->echo_replies;
 	for (unsigned d = 0; d < WG_DROP_MAX; d++)

@@ -169,7 +169,8 @@ static const struct {
 } simple_counters[] = {
 #define C(field) { #field, offsetof(struct wg_lcore_counters, field) }
 	C(rx_packets),    C(rx_bytes),      C(tx_packets),    C(tx_bytes),       C(keepalives_rx),
-	C(keepalives_tx), C(handshakes_rx), C(handshakes_tx), C(arp_nd_replies), C(echo_replies),
+	C(keepalives_tx), C(handshakes_rx), C(handshakes_tx), C(cookies_tx),     C(arp_nd_replies),
+	C(echo_replies),
 #undef C
 };
 

@@ -31,6 +31,7 @@
 	X(NO_SESSION, "no_session")           /* staging queue full while handshaking */          \
 	X(TOO_BIG, "too_big")                 /* inner packet above the tunnel MTU */             \
 	X(NO_NEIGHBOUR, "no_neighbour")       /* next hop did not resolve */                      \
+	X(NEIGH_QUEUE_FULL, "neigh_queue_full") /* next hop resolving, its queue full */          \
 	/* handoff and transmit */                                                              \
 	X(RING_FULL, "ring_full")             /* a ring to or from the control thread full */     \
 	X(HANDOFF_FULL, "handoff_full")       /* ring to the owning worker full */                \
@@ -63,7 +64,9 @@ struct wg_lcore_counters {
 	uint64_t rx_packets, rx_bytes;         /* outside -> inside, forwarded */
 	uint64_t tx_packets, tx_bytes;         /* inside -> outside, forwarded */
 	uint64_t keepalives_rx, keepalives_tx;
-	uint64_t handshakes_rx, handshakes_tx;
+	uint64_t handshakes_rx;                /* messages of types 1-3 */
+	uint64_t handshakes_tx;                /* initiations and responses */
+	uint64_t cookies_tx;                   /* cookie replies (under load) */
 	uint64_t arp_nd_replies, echo_replies;
 	uint64_t drops[WG_DROP_MAX];
 	uint64_t l3_drops[WG_L3_DROP_MAX];   /* outside frames, by wg_l3_drop */

@@ -21,15 +21,23 @@
  *   FAILED --resolve after--> INCOMPLETE (a new round)
  *   STALE not probing / FAILED --tick, unused for gc_idle--> removed
  *   (none) --learn REQUEST, free slot--> STALE
+ *   kept: STALE not probing --tick--> STALE probing (unicast solicit now)
+ *   kept: FAILED --tick, t passed--> INCOMPLETE (a new round, solicit now)
+ *   kept entries are never removed by gc nor evicted
  *
  * "Used" is the last resolve of the entry (or its creation); learning does
- * not refresh it, so a neighbour that only talks to us is collected.
+ * not refresh it, so a neighbour that only talks to us is collected. The
+ * data path's use of a STALE entry reaches resolve through the snapshot's
+ * notes (wg_neigh_snap_take_notes); its use of a REACHABLE one does not
+ * need to: that entry goes STALE within `reachable` and is noted then.
  *
- * Storage: a pool of capacity entries with a free list, a ring of queue_len
- * packet pointers per entry, and an open-addressing index (linear probing,
- * at least twice as many slots as entries, backward-shift deletion) keyed
- * on (family, address) under a random per-table key. All allocated in
- * create; nothing else allocates. Owned by the control thread.
+ * Storage: a pool of capacity entries with a free list (lowest first, so
+ * scans stop at the high-water mark of entries ever in use), a shared pool
+ * of queue_total packet slots chained into one FIFO per entry (at most
+ * queue_len each), and an open-addressing index (linear probing, at least
+ * twice as many slots as entries, backward-shift deletion) keyed on
+ * (family, address) under a random per-table key. All allocated in create;
+ * nothing else allocates. Owned by the control thread.
  */
 #include "dataplane/neigh.h"
 
@@ -56,7 +64,9 @@ struct entry {
 	uint8_t state;
 	uint8_t mac[6];
 	uint8_t probes;
-	uint8_t qhead, qcount;
+	uint8_t kept;
+	uint16_t qcount;
+	uint32_t qhead, qtail; /* packet slots, valid when qcount */
 	uint32_t hash;
 	uint64_t timer;
 	uint64_t used;
@@ -64,14 +74,19 @@ struct entry {
 
 struct wg_neigh_table {
 	struct entry *e;
-	void **queue;     /* capacity * qlen */
+	void **qpkt;      /* packet slots: qtotal */
+	uint32_t *qnext;  /* next slot of a queue or of the free list, or EMPTY */
+	uint32_t qfree;   /* first free packet slot, or EMPTY */
 	uint32_t *index;  /* slot -> entry number, or EMPTY */
 	uint32_t *free;   /* stack of free entry numbers */
 	size_t n_free;
 	size_t mask;      /* index slots - 1 */
 	size_t capacity;
+	size_t hwm;       /* entries at and above this number were never used */
 	size_t qlen;
+	size_t qtotal;
 	size_t count;
+	uint64_t version; /* see wg_neigh_version() */
 	uint64_t k0, k1;  /* hash key */
 	struct wg_neigh_callbacks cb;
 	struct wg_neigh_timers tm;
@@ -160,66 +175,86 @@ static void index_remove(struct wg_neigh_table *t, uint32_t n)
 	}
 }
 
+/* the oldest packet of e's queue (qcount > 0); its slot goes back to the pool */
 static void *queue_pop(struct wg_neigh_table *t, struct entry *e)
 {
-	void **q = t->queue + (size_t)(e - t->e) * t->qlen;
-	void *pkt = q[e->qhead];
+	uint32_t slot = e->qhead;
+	void *pkt = t->qpkt[slot];
 
-	e->qhead = (uint8_t)((e->qhead + 1) % t->qlen);
+	e->qhead = t->qnext[slot];
 	e->qcount--;
+	t->qnext[slot] = t->qfree;
+	t->qfree = slot;
 	return pkt;
 }
 
+/*
+ * At most qlen packets per entry, qtotal in all: a full queue, or an empty
+ * pool, frees the entry's oldest packet to make room; with nothing of its
+ * own to give, the new packet is freed instead.
+ */
 static void enqueue(struct wg_neigh_table *t, struct entry *e, void *pkt)
 {
+	uint32_t slot;
+
 	if (!pkt)
 		return;
-	if (!t->qlen) {
+	if (!t->qlen || (!e->qcount && t->qfree == EMPTY)) {
 		t->st.queue_overflow++;
-		t->cb.free(t->cb.ctx, pkt);
+		t->cb.free(t->cb.ctx, pkt, WG_NEIGH_FREE_OVERFLOW);
 		return;
 	}
-	if (e->qcount == t->qlen) {
+	if (e->qcount == t->qlen || t->qfree == EMPTY) {
 		t->st.queue_overflow++;
-		t->cb.free(t->cb.ctx, queue_pop(t, e));
+		t->cb.free(t->cb.ctx, queue_pop(t, e), WG_NEIGH_FREE_OVERFLOW);
 	}
-	t->queue[(size_t)(e - t->e) * t->qlen + (e->qhead + e->qcount) % t->qlen] = pkt;
+	slot = t->qfree;
+	t->qfree = t->qnext[slot];
+	t->qpkt[slot] = pkt;
+	t->qnext[slot] = EMPTY;
+	if (e->qcount)
+		t->qnext[e->qtail] = slot;
+	else
+		e->qhead = slot;
+	e->qtail = slot;
 	e->qcount++;
 	t->st.queued++;
 }
 
-/* hand every queued packet to send (mac known) or free (failure, removal) */
-static void flush(struct wg_neigh_table *t, struct entry *e, bool send)
+/* hand every queued packet to send, in order: the MAC is known */
+static void send_queue(struct wg_neigh_table *t, struct entry *e)
 {
-	while (e->qcount) {
-		void *pkt = queue_pop(t, e);
-		if (send) {
-			t->cb.send(t->cb.ctx, pkt, e->mac);
-		} else {
-			t->cb.free(t->cb.ctx, pkt);
-		}
-	}
+	while (e->qcount)
+		t->cb.send(t->cb.ctx, queue_pop(t, e), e->mac);
+}
+
+/* hand every queued packet to free (failure, removal) */
+static void free_queue(struct wg_neigh_table *t, struct entry *e, enum wg_neigh_free_reason why)
+{
+	while (e->qcount)
+		t->cb.free(t->cb.ctx, queue_pop(t, e), why);
 }
 
 static void remove_entry(struct wg_neigh_table *t, struct entry *e)
 {
 	uint32_t n = (uint32_t)(e - t->e);
 
-	flush(t, e, false);
+	free_queue(t, e, WG_NEIGH_FREE_REMOVED);
 	index_remove(t, n);
 	e->family = 0;
 	t->free[t->n_free++] = n;
 	t->count--;
+	t->version++;
 }
 
-/* the least recently used STALE (not probing) or FAILED entry, or NULL */
+/* the least recently used STALE (not probing) or FAILED entry not kept, or NULL */
 static struct entry *victim(struct wg_neigh_table *t)
 {
 	struct entry *best = NULL;
 
-	for (size_t i = 0; i < t->capacity; i++) {
+	for (size_t i = 0; i < t->hwm; i++) {
 		struct entry *e = &t->e[i];
-		if (!e->family)
+		if (!e->family || e->kept)
 			continue;
 		if (!((e->state == WG_NEIGH_STALE && !e->probes) || e->state == WG_NEIGH_FAILED))
 			continue;
@@ -249,6 +284,9 @@ static struct entry *add(struct wg_neigh_table *t, int family, const uint8_t key
 	memcpy(e->ip, key, 16);
 	e->family = (uint8_t)family;
 	e->hash = h;
+	e->qhead = e->qtail = EMPTY;
+	if (n >= t->hwm)
+		t->hwm = (size_t)n + 1;
 	for (i = h & t->mask; t->index[i] != EMPTY; i = (i + 1) & t->mask)
 		;
 	t->index[i] = n;
@@ -273,29 +311,46 @@ static void fail(struct wg_neigh_table *t, struct entry *e, uint64_t now)
 	e->timer = now + t->tm.holddown;
 	t->st.failed++;
 	t->st.failed_freed += e->qcount;
-	flush(t, e, false);
+	free_queue(t, e, WG_NEIGH_FREE_FAILED);
+	t->version++;
 }
 
 static void age(struct wg_neigh_table *t, struct entry *e, uint64_t now)
 {
-	(void)t;
 	if (e->state == WG_NEIGH_REACHABLE && now >= e->timer) {
 		e->state = WG_NEIGH_STALE;
 		e->probes = 0;
+		t->version++;
 	}
 }
 
-int wg_neigh_create(struct wg_neigh_table **out, size_t capacity, size_t queue_len,
+/* a round of unicast solicitations to re-confirm a STALE entry, the first now */
+static void reprobe(struct wg_neigh_table *t, struct entry *e, uint64_t now)
+{
+	e->probes = 1;
+	e->timer = now + t->tm.retrans;
+	t->st.solicits++;
+}
+
+int wg_neigh_create(struct wg_neigh_table **out, const struct wg_neigh_limits *lim,
 		    const struct wg_neigh_callbacks *cb, const struct wg_neigh_timers *timers)
 {
 	struct wg_neigh_table *t;
-	size_t slots = 2;
+	size_t slots = 2, capacity, qtotal;
 
-	if (!out || !cb || !cb->send || !cb->free || capacity == 0 ||
-	    capacity > WG_NEIGH_CAPACITY_MAX || queue_len > WG_NEIGH_QUEUE_LEN_MAX)
+	if (!out || !lim || !cb || !cb->send || !cb->free || lim->capacity == 0 ||
+	    lim->capacity > WG_NEIGH_CAPACITY_MAX || lim->queue_len > WG_NEIGH_QUEUE_LEN_MAX ||
+	    lim->queue_total > WG_NEIGH_QUEUE_TOTAL_MAX)
 		return -EINVAL;
 	if (timers && timers->max_solicit > 255)
 		return -EINVAL;
+	capacity = lim->capacity;
+	qtotal = lim->queue_total;
+	if (!qtotal)
+		qtotal = capacity * lim->queue_len < WG_NEIGH_QUEUE_TOTAL_MAX ? capacity * lim->queue_len
+									: WG_NEIGH_QUEUE_TOTAL_MAX;
+	if (!lim->queue_len)
+		qtotal = 0;
 	while (slots < 2 * capacity)
 		slots <<= 1;
 
@@ -305,9 +360,12 @@ int wg_neigh_create(struct wg_neigh_table **out, size_t capacity, size_t queue_l
 	t->e = calloc(capacity, sizeof(*t->e));
 	if (!t->e)
 		goto err_e;
-	t->queue = calloc(queue_len ? capacity * queue_len : 1, sizeof(*t->queue));
-	if (!t->queue)
-		goto err_queue;
+	t->qpkt = calloc(qtotal ? qtotal : 1, sizeof(*t->qpkt));
+	if (!t->qpkt)
+		goto err_qpkt;
+	t->qnext = malloc((qtotal ? qtotal : 1) * sizeof(*t->qnext));
+	if (!t->qnext)
+		goto err_qnext;
 	t->index = malloc(slots * sizeof(*t->index));
 	if (!t->index)
 		goto err_index;
@@ -318,10 +376,14 @@ int wg_neigh_create(struct wg_neigh_table **out, size_t capacity, size_t queue_l
 	memset(t->index, 0xff, slots * sizeof(*t->index));
 	for (size_t i = 0; i < capacity; i++)
 		t->free[i] = (uint32_t)(capacity - 1 - i); /* pop 0 first */
+	for (size_t i = 0; i < qtotal; i++)
+		t->qnext[i] = i + 1 < qtotal ? (uint32_t)(i + 1) : EMPTY;
+	t->qfree = qtotal ? 0 : EMPTY;
 	t->n_free = capacity;
 	t->mask = slots - 1;
 	t->capacity = capacity;
-	t->qlen = queue_len;
+	t->qlen = lim->queue_len;
+	t->qtotal = qtotal;
 	t->cb = *cb;
 	t->tm = default_timers;
 	if (timers) {
@@ -348,8 +410,10 @@ int wg_neigh_create(struct wg_neigh_table **out, size_t capacity, size_t queue_l
 err_free:
 	free(t->index);
 err_index:
-	free(t->queue);
-err_queue:
+	free(t->qnext);
+err_qnext:
+	free(t->qpkt);
+err_qpkt:
 	free(t->e);
 err_e:
 	free(t);
@@ -360,12 +424,13 @@ void wg_neigh_destroy(struct wg_neigh_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->capacity; i++)
+	for (size_t i = 0; i < t->hwm; i++)
 		if (t->e[i].family)
-			flush(t, &t->e[i], false);
+			free_queue(t, &t->e[i], WG_NEIGH_FREE_REMOVED);
 	free(t->free);
 	free(t->index);
-	free(t->queue);
+	free(t->qnext);
+	free(t->qpkt);
 	free(t->e);
 	free(t);
 }
@@ -405,9 +470,7 @@ enum wg_neigh_result wg_neigh_resolve(struct wg_neigh_table *t, int family, cons
 		memcpy(mac_out, e->mac, 6);
 		if (e->probes)
 			return WG_NEIGH_HIT;
-		e->probes = 1;
-		e->timer = now + t->tm.retrans;
-		t->st.solicits++;
+		reprobe(t, e, now);
 		return WG_NEIGH_HIT_SOLICIT;
 	case WG_NEIGH_INCOMPLETE:
 		enqueue(t, e, pkt);
@@ -421,6 +484,18 @@ enum wg_neigh_result wg_neigh_resolve(struct wg_neigh_table *t, int family, cons
 		enqueue(t, e, pkt);
 		return WG_NEIGH_QUEUED_SOLICIT;
 	}
+}
+
+enum wg_neigh_result wg_neigh_keep(struct wg_neigh_table *t, int family, const uint8_t *ip,
+				   uint64_t now, uint8_t mac_out[6])
+{
+	enum wg_neigh_result r = wg_neigh_resolve(t, family, ip, now, mac_out, NULL);
+	uint8_t key[16];
+	struct entry *e;
+
+	if (make_key(key, family, ip) && (e = find(t, family, key, NULL)))
+		e->kept = 1;
+	return r;
 }
 
 int wg_neigh_learn(struct wg_neigh_table *t, int family, const uint8_t *ip, const uint8_t mac[6],
@@ -444,6 +519,7 @@ int wg_neigh_learn(struct wg_neigh_table *t, int family, const uint8_t *ip, cons
 		memcpy(e->mac, mac, 6);
 		e->state = WG_NEIGH_STALE;
 		e->used = now;
+		t->version++;
 		return 0;
 	}
 	age(t, e, now);
@@ -453,7 +529,8 @@ int wg_neigh_learn(struct wg_neigh_table *t, int family, const uint8_t *ip, cons
 		e->probes = 0;
 		e->timer = now + t->tm.reachable;
 		t->st.confirmed++;
-		flush(t, e, true);
+		t->version++;
+		send_queue(t, e);
 		return 0;
 	}
 	/* news, not proof: a waiting or failed entry gets a MAC, a known one may change it */
@@ -462,14 +539,15 @@ int wg_neigh_learn(struct wg_neigh_table *t, int family, const uint8_t *ip, cons
 		memcpy(e->mac, mac, 6);
 		e->state = WG_NEIGH_STALE;
 		e->probes = 0;
-		flush(t, e, true);
+		t->version++;
+		send_queue(t, e);
 	}
 	return 0;
 }
 
 void wg_neigh_tick(struct wg_neigh_table *t, uint64_t now)
 {
-	for (size_t i = 0; i < t->capacity; i++) {
+	for (size_t i = 0; i < t->hwm; i++) {
 		struct entry *e = &t->e[i];
 
 		if (!e->family)
@@ -479,7 +557,11 @@ void wg_neigh_tick(struct wg_neigh_table *t, uint64_t now)
 		case WG_NEIGH_INCOMPLETE:
 		case WG_NEIGH_STALE:
 			if (e->state == WG_NEIGH_STALE && !e->probes) {
-				if (now >= e->used && now - e->used >= t->tm.gc_idle) {
+				if (e->kept) {
+					reprobe(t, e, now);
+					if (t->cb.solicit)
+						t->cb.solicit(t->cb.ctx, e->family, e->ip, e->mac);
+				} else if (now >= e->used && now - e->used >= t->tm.gc_idle) {
 					remove_entry(t, e);
 					t->st.gc++;
 				}
@@ -499,7 +581,13 @@ void wg_neigh_tick(struct wg_neigh_table *t, uint64_t now)
 					      e->state == WG_NEIGH_STALE ? e->mac : NULL);
 			break;
 		case WG_NEIGH_FAILED:
-			if (now >= e->timer && now >= e->used && now - e->used >= t->tm.gc_idle) {
+			if (now < e->timer)
+				break;
+			if (e->kept) {
+				start_round(t, e, now);
+				if (t->cb.solicit)
+					t->cb.solicit(t->cb.ctx, e->family, e->ip, NULL);
+			} else if (now >= e->used && now - e->used >= t->tm.gc_idle) {
 				remove_entry(t, e);
 				t->st.gc++;
 			}
@@ -521,6 +609,7 @@ int wg_neigh_get(const struct wg_neigh_table *t, int family, const uint8_t *ip,
 	info->state = e->state;
 	memcpy(info->mac, e->mac, 6);
 	info->probes = e->probes;
+	info->kept = e->kept;
 	info->queued = e->qcount;
 	info->timer = e->timer;
 	info->used = e->used;
@@ -532,7 +621,7 @@ void wg_neigh_get_stats(const struct wg_neigh_table *t, struct wg_neigh_stats *s
 	*st = t->st;
 	st->entries = t->count;
 	memset(st->by_state, 0, sizeof(st->by_state));
-	for (size_t i = 0; i < t->capacity; i++)
+	for (size_t i = 0; i < t->hwm; i++)
 		if (t->e[i].family)
 			st->by_state[t->e[i].state]++;
 }
@@ -567,7 +656,7 @@ size_t wg_neigh_resolved_count(const struct wg_neigh_table *t)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->capacity; i++)
+	for (size_t i = 0; i < t->hwm; i++)
 		if (t->e[i].family &&
 		    (t->e[i].state == WG_NEIGH_REACHABLE || t->e[i].state == WG_NEIGH_STALE))
 			n++;
@@ -595,7 +684,7 @@ ssize_t wg_neigh_export(const struct wg_neigh_table *t, struct wg_neigh_snap_ent
 
 	if (wg_neigh_resolved_count(t) > cap)
 		return -ENOSPC;
-	for (size_t i = 0; i < t->capacity; i++) {
+	for (size_t i = 0; i < t->hwm; i++) {
 		const struct entry *e = &t->e[i];
 		if (!e->family || (e->state != WG_NEIGH_REACHABLE && e->state != WG_NEIGH_STALE))
 			continue;
@@ -629,4 +718,116 @@ const struct wg_neigh_snap_entry *wg_neigh_snap_lookup(const struct wg_neigh_sna
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * published snapshots and their notes
+ *
+ * Layout of a snapshot for cap entries: the header and e[cap], then on a
+ * cache line of its own the noted byte, then the note bytes from the next
+ * line on; so the lines readers search are never written after publication.
+ */
+
+#define LINE 64u
+
+static size_t line_up(size_t n)
+{
+	return (n + LINE - 1) & ~(size_t)(LINE - 1);
+}
+
+static size_t notes_offset(size_t cap)
+{
+	return line_up(offsetof(struct wg_neigh_snapshot, e) + cap * sizeof(struct wg_neigh_snap_entry));
+}
+
+size_t wg_neigh_snapshot_size(size_t cap)
+{
+	return notes_offset(cap) + LINE + line_up(cap ? cap : 1);
+}
+
+int wg_neigh_snapshot_fill(const struct wg_neigh_table *t, struct wg_neigh_snapshot *snap, size_t cap)
+{
+	ssize_t n = wg_neigh_export(t, snap->e, cap);
+
+	if (n < 0)
+		return (int)n;
+	snap->n = (size_t)n;
+	snap->noted = (uint8_t *)snap + notes_offset(cap);
+	snap->note = snap->noted + LINE;
+	*snap->noted = 0;
+	memset(snap->note, WG_NEIGH_NOTE_NONE, snap->n);
+	return 0;
+}
+
+bool wg_neigh_snapshot_equal(const struct wg_neigh_snapshot *a, const struct wg_neigh_snapshot *b)
+{
+	if (!a || !b)
+		return a == b;
+	return a->n == b->n && !memcmp(a->e, b->e, a->n * sizeof(a->e[0]));
+}
+
+void wg_neigh_snapshot_carry_notes(struct wg_neigh_snapshot *to, const struct wg_neigh_snapshot *from)
+{
+	size_t i = 0, j = 0;
+	bool used = false;
+
+	if (!from)
+		return;
+	while (i < to->n && j < from->n) {
+		const struct wg_neigh_snap_entry *a = &to->e[i], *b = &from->e[j];
+		int c = snap_cmp(a->family, a->ip, b->family, b->ip);
+
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;
+		} else {
+			if (!memcmp(a, b, sizeof(*a))) {
+				uint8_t note = __atomic_load_n(&from->note[j], __ATOMIC_RELAXED);
+
+				to->note[i] = note;
+				used |= note == WG_NEIGH_NOTE_USED;
+			}
+			i++, j++;
+		}
+	}
+	if (used)
+		*to->noted = 1;
+}
+
+uint64_t wg_neigh_version(const struct wg_neigh_table *t)
+{
+	return t->version;
+}
+
+size_t wg_neigh_snap_take_notes(struct wg_neigh_table *t, struct wg_neigh_snapshot *snap,
+				uint64_t now)
+{
+	size_t taken = 0;
+
+	if (!snap || !__atomic_exchange_n(snap->noted, 0, __ATOMIC_ACQUIRE))
+		return 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct wg_neigh_snap_entry *se = &snap->e[i];
+		uint8_t mac[6];
+
+		if (__atomic_load_n(&snap->note[i], __ATOMIC_RELAXED) != WG_NEIGH_NOTE_USED)
+			continue;
+		__atomic_store_n(&snap->note[i], WG_NEIGH_NOTE_TAKEN, __ATOMIC_RELAXED);
+		taken++;
+		t->st.noted++;
+		switch (wg_neigh_resolve(t, se->family, se->ip, now, mac, NULL)) {
+		case WG_NEIGH_HIT_SOLICIT:
+			if (t->cb.solicit)
+				t->cb.solicit(t->cb.ctx, se->family, se->ip, mac);
+			break;
+		case WG_NEIGH_QUEUED_SOLICIT:
+			if (t->cb.solicit)
+				t->cb.solicit(t->cb.ctx, se->family, se->ip, NULL);
+			break;
+		default:
+			break;
+		}
+	}
+	return taken;
 }

@@ -35,7 +35,6 @@ static bool inside_next_hop(struct wg_worker *w, struct rte_mbuf *m, struct wg_e
 {
 	struct wgdp *dev = w->dev;
 	const struct wg_neigh_snapshot *snap = __atomic_load_n(&dev->in.snap, __ATOMIC_ACQUIRE);
-	const struct wg_neigh_snap_entry *ne = NULL;
 	uint8_t nh[16];
 
 	*consumed = false;
@@ -43,16 +42,14 @@ static bool inside_next_hop(struct wg_worker *w, struct rte_mbuf *m, struct wg_e
 		WG_DROP(w, NO_NEIGHBOUR);
 		return false;
 	}
-	if (snap)
-		ne = wg_neigh_snap_lookup(snap->e, snap->n, inner->family, nh);
 	memcpy(eth->src, dev->in.port.mac.addr_bytes, 6);
 	memset(eth->dst, 0, 6);
-	if (!ne || (ne->flags & WG_NEIGH_SNAP_STALE)) {
+	/* a STALE entry is used (and noted for the control thread to re-confirm) */
+	if (!wg_neigh_snap_use(snap, inner->family, nh, eth->dst)) {
 		wg_worker_to_control(w, m, WG_MBUF_IN_RESOLVE);
 		*consumed = true;
 		return false;
 	}
-	memcpy(eth->dst, ne->mac, 6);
 	return true;
 }
 

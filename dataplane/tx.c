@@ -84,7 +84,7 @@ static bool encapsulate(struct wg_worker *w, struct tx_item *it, const struct wg
 {
 	struct wgdp *dev = w->dev;
 	struct wg_l3_encap_params ep = { 0 };
-	const struct wg_neigh_snap_entry *ne;
+	bool resolved;
 	uint8_t nh[16];
 	uint16_t msg_len = rte_pktmbuf_data_len(it->m);
 	uint8_t *frame;
@@ -110,16 +110,15 @@ static bool encapsulate(struct wg_worker *w, struct tx_item *it, const struct wg
 		WG_DROP(w, NO_ENDPOINT);
 		return false;
 	}
-	ne = snap ? wg_neigh_snap_lookup(snap->e, snap->n, ep.dst.family, nh) : NULL;
-	if (ne)
-		memcpy(ep.dst_mac, ne->mac, 6);
+	/* a STALE entry is used (and noted for the control thread to re-confirm) */
+	resolved = wg_neigh_snap_use(snap, ep.dst.family, nh, ep.dst_mac);
 	ret = wg_l3_encap(frame, rte_pktmbuf_data_len(it->m), msg_len, &ep);
 	if (ret < 0) {
 		WG_DROP(w, MALFORMED);
 		return false;
 	}
-	if (!ne || (ne->flags & WG_NEIGH_SNAP_STALE)) {
-		/* the control thread resolves (or re-confirms) and sends it */
+	if (!resolved) {
+		/* the control thread resolves it and sends it */
 		wg_worker_to_control(w, it->m, WG_MBUF_RESOLVE);
 		it->m = NULL;
 	}

@@ -123,12 +123,6 @@ struct wg_worker {
 	struct wg_lcore_counters cnt __rte_cache_aligned;
 };
 
-/* an immutable copy of the resolved next hops, for workers */
-struct wg_neigh_snapshot {
-	size_t n;
-	struct wg_neigh_snap_entry e[];
-};
-
 /*
  * One port and what we are on its link: our MAC and addresses, the
  * neighbour table the control thread keeps for it (and publishes to the
@@ -142,7 +136,8 @@ struct wg_side {
 	struct wg_conf_prefix own4, own6;      /* our addresses with their prefixes */
 	struct wg_conf_prefix gw4, gw6;        /* gateways; family 0 = none */
 	struct wg_neigh_table *neigh;
-	struct wg_neigh_snapshot *snap;        /* RCU-published, read by workers */
+	struct wg_neigh_snapshot *snap;        /* RCU-published, read by workers (neigh.h) */
+	uint64_t snap_version;                 /* the table's version when snap was built */
 	uint16_t control_queue;                /* control thread's TX queue */
 	struct rte_ring *ctl_tx;               /* or, with too few queues, via worker 0 */
 	uint16_t ip_id;                        /* control thread's IPv4 ids here */

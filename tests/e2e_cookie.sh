@@ -76,4 +76,12 @@ wait "$FP" 2>/dev/null || true
 
 wgdp_stop ck >/dev/null 2>&1
 note "$(grep '^wgdp: ' "$(wgdp_log ck)" | tail -8)"
+# cookie replies are counted apart from handshake messages: the flood drew many, the two
+# peers' handshakes (a response each, a retry or two) only a few
+cookies=$(wgdp_counter ck cookies_tx) hs=$(wgdp_counter ck handshakes_tx)
+if [ "$cookies" -ge 1 ] 2>/dev/null && [ "$hs" -le 10 ] 2>/dev/null; then
+	pass cookie_counters "cookies tx $cookies, handshakes tx $hs"
+else
+	fail cookie_counters "cookies tx $cookies, handshakes tx $hs (want >= 1, <= 10)"
+fi
 exit "$FAILED"

@@ -4,12 +4,16 @@
 # (net_af_packet on a veth) instead of a TAP, with wgdp as a host on the
 # inside network: it answers ARP/ND and echo for its inside address, resolves
 # next hops there itself, and sends to an inside gateway for destinations
-# outside the inside prefix.
+# outside the inside prefix. A short NeighbourReachableTime (2 s) makes its
+# neighbours go STALE during the test, and one inside host (203.0.113.20,
+# answered by tests/lib/slow_arp.py) confirms only after 0.4 s, so that
+# traffic to a STALE next hop under re-confirmation can be watched.
 #
 #   client ns (wireguard-go)        srv ns (wgdp)                 dc ns
 #   eth0 192.0.2.11 ----- wout (outside) | win (inside) ----- eth0 203.0.113.10/24
-#                                   inside Address 203.0.113.1/24   lo 198.18.0.1/32
-#                                   InsideGateway 203.0.113.10      route 198.51.100.0/24
+#                                   inside Address 203.0.113.1/24   lo 198.18.0.1/32,
+#                                   InsideGateway 203.0.113.10         203.0.113.20/32
+#                                                                   route 198.51.100.0/24
 #                                                                     via 203.0.113.1
 set -uo pipefail
 
@@ -17,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SUITE=datacenter
 # shellcheck source=tests/lib/suite.sh
 . "$HERE/lib/suite.sh"
-suite_require wireguard-go wg ip ping ethtool nsenter
+suite_require wireguard-go wg ip ping ethtool nsenter python3 sysctl
 suite_start
 
 netns_add srv SRV
@@ -29,6 +33,13 @@ netns_addr "$CL" eth0 192.0.2.11/24
 netns_addr "$DC" eth0 203.0.113.10/24
 netns_addr "$DC" lo 198.18.0.1/32
 ip -n "$DC" route add 198.51.100.0/24 via 203.0.113.1
+# 203.0.113.20: the kernel takes its packets (lo) but leaves its ARP to slow_arp.py
+netns_addr "$DC" lo 203.0.113.20/32
+netns_exec "$DC" sysctl -qw net.ipv4.conf.eth0.arp_ignore=1
+SLOW_ARP_COUNTS=$NETNS_TMP/slow_arp.counts
+netns_spawn "$DC" python3 "$HERE/lib/slow_arp.py" eth0 203.0.113.20 0.4 "$SLOW_ARP_COUNTS" &
+SLOW_ARP=$!
+netns_track "$SLOW_ARP"
 
 SRV_PUB=$(netns_wg_genkey server)
 CL_PUB=$(netns_wg_genkey client)
@@ -45,6 +56,7 @@ LOG=$(wgdp_log dc)
 	echo "InsideDevice = net_af_packet1,iface=win"
 	echo "OutsideAddress = 192.0.2.1/24"
 	echo "InsideGateway = 203.0.113.10"
+	echo "NeighbourReachableTime = 2"
 	echo "[Peer]"
 	echo "PublicKey = $CL_PUB"
 	echo "AllowedIPs = 198.51.100.2/32"
@@ -93,6 +105,16 @@ if ping_ok "$DC" 203.0.113.1; then pass echo_inside_address; else fail echo_insi
 # the inside network reaches the client (at the endpoint wgdp learnt from it)
 if ping_ok "$DC" 198.51.100.2; then pass inside_to_client; else fail inside_to_client "no reply"; fi
 
+# A STALE next hop is used directly (dataplane/neigh.h): a steady ping to 203.0.113.20 for
+# 8 s crosses about three periods in which its entry is STALE and being re-confirmed (0.4 s
+# each). Nothing may be lost or dropped as ring_full, and the control thread may see the
+# next hop only for its re-confirmations (one note each): the inside table's hits (packets
+# the control thread sent itself with a known MAC) stay a handful, where sending the
+# packets of every such period through the control thread would make ~20 per period.
+STALE_PINGS=400
+stale_out=$(netns_exec "$CL" ping -n -q -c "$STALE_PINGS" -i 0.02 -W 2 203.0.113.20 2>&1)
+stale_rx=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$stale_out")
+
 kill -INT "$PID"
 wait "$PID"
 rc=$?
@@ -102,5 +124,29 @@ if [ "$rc" -eq 0 ] && grep -q '^wgdp: stopped' "$LOG"; then
 else
 	cat "$LOG" >&2
 	fail clean_stop "exit status $rc"
+fi
+
+kill -TERM "$SLOW_ARP" 2>/dev/null
+wait "$SLOW_ARP" 2>/dev/null
+netns_untrack "$SLOW_ARP"
+arp=$(cat "$SLOW_ARP_COUNTS" 2>/dev/null || echo "requests ? unicast ? replies ?")
+unicast=$(awk '{ print $4 }' <<<"$arp")
+hits=$(wgdp_counter dc neigh:inside:hits)
+noted=$(wgdp_counter dc neigh:inside:noted)
+ring=$(wgdp_counter dc drop:ring_full)
+detail="ping $STALE_PINGS sent ${stale_rx:-?} received; inside neighbours: hits $hits noted $noted;"
+detail="$detail ring_full $ring; 203.0.113.20 ARP $arp"
+if [ "${stale_rx:-0}" -lt $((STALE_PINGS - 2)) ]; then
+	note "$stale_out"
+	fail stale_direct "traffic to a STALE next hop stalled: $detail"
+elif [ "$ring" != 0 ]; then
+	fail stale_direct "ring_full drops: $detail"
+elif ! [ "${unicast:-0}" -ge 2 ] 2>/dev/null || ! [ "$noted" -ge 2 ] 2>/dev/null; then
+	fail stale_direct "the entry was not re-confirmed while in use (no STALE period seen): $detail"
+elif ! [ "$hits" -le $((noted + 5)) ] 2>/dev/null; then
+	grep '^wgdp: neighbours' "$LOG" >&2
+	fail stale_direct "packets to a STALE next hop went through the control thread: $detail"
+else
+	pass stale_direct "$detail"
 fi
 exit "$FAILED"

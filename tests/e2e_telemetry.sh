@@ -230,7 +230,7 @@ assert not extra, "drops not in counters.h: %s" % extra
 missing = [d for d in l3 if d not in c["outside_drops"]]
 assert not missing, "outside drop names missing: %s" % missing
 for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "keepalives_rx", "keepalives_tx",
-          "handshakes_rx", "handshakes_tx", "arp_nd_replies", "echo_replies", "drops_total"):
+          "handshakes_rx", "handshakes_tx", "cookies_tx", "arp_nd_replies", "echo_replies", "drops_total"):
     assert k in c, "no %s" % k
 assert c["rx_packets"] >= 3 and c["tx_packets"] >= 3 and c["handshakes_rx"] >= 1, c
 assert c["drops_total"] == sum(c["drops"].values()) + sum(c["outside_drops"].values()), c

@@ -37,8 +37,12 @@
 #   wgdp_counter NAME KEY         a counter printed at the stop: rx_packets,
 #                                 rx_bytes, tx_packets, tx_bytes, keepalives_rx,
 #                                 keepalives_tx, handshakes_rx, handshakes_tx,
+#                                 cookies_tx,
 #                                 drop:<reason> (e.g. drop:allowedips_mismatch),
-#                                 drop:outside:<reason>; 0 when not printed
+#                                 drop:outside:<reason>; 0 when not printed;
+#                                 neigh:<side>:<stat> (side outside or inside,
+#                                 stat entries or one of dataplane/neigh.h's,
+#                                 e.g. neigh:inside:hits); ? when not printed
 #   wgdp_counters NAME            the counter lines, for a report
 #   wgdp_log NAME                 path of the instance's stdout+stderr
 #   wgdp_tap NAME                 the instance's TAP interface name
@@ -204,11 +208,20 @@ wgdp_stop() {
 	fi
 }
 
-# wgdp: rx N packets N bytes, tx N packets N bytes, keepalives rx N tx N, handshakes rx N tx N
+# wgdp: rx N packets N bytes, tx N packets N bytes, keepalives rx N tx N, handshakes rx N tx N, cookies tx N
+# wgdp: neighbours SIDE entries N hits N misses N ...
 wgdp_counter() {
-	local log key=$2
+	local log key=$2 side
 	log=$(wgdp_log "$1")
 	case $key in
+	neigh:*:*)
+		side=${key#neigh:}
+		awk -v s="${side%%:*}" -v k="${side#*:}" '
+			$1 == "wgdp:" && $2 == "neighbours" && $3 == s {
+				for (i = 4; i < NF; i += 2) if ($i == k) { v = $(i + 1); seen = 1 }
+			}
+			END { if (!seen) { print "?"; exit 1 } print v }' "$log"
+		;;
 	drop:outside:*)
 		awk -v r="${key#drop:outside:}" '$1 == "wgdp:" && $2 == "drop" && $3 == "outside" && $4 == r { n = $5 }
 			END { print n + 0 }' "$log"
@@ -222,7 +235,7 @@ wgdp_counter() {
 				gsub(",", "")
 				v["rx_packets"] = $3; v["rx_bytes"] = $5; v["tx_packets"] = $8; v["tx_bytes"] = $10
 				v["keepalives_rx"] = $14; v["keepalives_tx"] = $16
-				v["handshakes_rx"] = $19; v["handshakes_tx"] = $21; seen = 1
+				v["handshakes_rx"] = $19; v["handshakes_tx"] = $21; v["cookies_tx"] = $24; seen = 1
 			}
 			END { if (!seen || !(k in v)) { print "?"; exit 1 } print v[k] }' "$log"
 		;;
