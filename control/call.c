@@ -42,18 +42,18 @@ int wg_call(struct wgdp *dev, wg_call_fn fn, void *arg)
 	return ret;
 }
 
-void wg_call_serve(struct wgdp *dev)
+unsigned wg_call_serve(struct wgdp *dev)
 {
 	struct wg_call *c = &dev->call;
 	wg_call_fn fn;
 
 	if (!__atomic_load_n(&c->pending, __ATOMIC_ACQUIRE))
-		return;
+		return 0;
 	pthread_mutex_lock(&c->lock);
 	fn = c->done ? NULL : c->fn;
 	pthread_mutex_unlock(&c->lock);
 	if (!fn)
-		return;
+		return 0;
 	/* the caller waits on the lock-free side: fn runs without the lock held */
 	fn(dev, c->arg);
 	pthread_mutex_lock(&c->lock);
@@ -61,6 +61,7 @@ void wg_call_serve(struct wgdp *dev)
 	__atomic_store_n(&c->pending, 0, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&c->done_cond);
 	pthread_mutex_unlock(&c->lock);
+	return 1;
 }
 
 void wg_call_shutdown(struct wg_call *c)

@@ -34,8 +34,8 @@ struct wg_call {
 void wg_call_init(struct wg_call *c);
 /* Run fn(dev, arg) on the control thread and wait. 0, or -ESHUTDOWN (not run). Never from the control thread. */
 int wg_call(struct wgdp *dev, wg_call_fn fn, void *arg);
-/* The control thread: run the pending call, if any. */
-void wg_call_serve(struct wgdp *dev);
+/* The control thread: run the pending call, if any. 1 when one ran, else 0. */
+unsigned wg_call_serve(struct wgdp *dev);
 /* The control thread stops: fail what waits and every later call. */
 void wg_call_shutdown(struct wg_call *c);
 void wg_call_destroy(struct wg_call *c);

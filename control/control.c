@@ -39,7 +39,8 @@
 #define TICK_NS (10ull * WG_NSEC_PER_MSEC)
 #define TICK_PEERS_MIN 1024u /* peers a tick visits at least */
 #define TICK_ROUNDS 10u      /* with more, each is visited every TICK_ROUNDS ticks */
-#define IDLE_SLEEP_NS 50000l
+#define IDLE_SLEEP_NS 50000ull      /* first nap when idle, doubling ... */
+#define IDLE_SLEEP_MAX_NS 10000000ull /* ... up to this: after a long idle, a handshake or API call waits <= 10 ms */
 #define NEIGH_TICK_NS (100ull * WG_NSEC_PER_MSEC) /* neighbour timers: a scan of the table */
 #define NEIGH_CAPACITY_MIN 4096u
 #define NEIGH_CAPACITY_SLACK 64u /* beyond MaxPeers: gateways and other hosts on the link */
@@ -803,8 +804,7 @@ void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 
 void wg_control_run(struct wgdp *dev)
 {
-	const struct timespec nap = { 0, IDLE_SLEEP_NS };
-	uint64_t next_tick = 0, next_neigh_tick = 0;
+	uint64_t next_tick = 0, next_neigh_tick = 0, nap_ns = IDLE_SLEEP_NS;
 
 	keep_gateways(&dev->out, wg_now_ns());
 	keep_gateways(&dev->in, wg_now_ns());
@@ -847,8 +847,14 @@ void wg_control_run(struct wgdp *dev)
 		}
 		wg_scale_poll(dev, now);
 		rte_rcu_qsbr_dq_reclaim(dev->dq, 1024, NULL, NULL, NULL);
-		wg_call_serve(dev);
-		if (!work)
+		work += wg_call_serve(dev);
+		if (work || wg_scale_busy(dev)) {
+			nap_ns = IDLE_SLEEP_NS;
+		} else {
+			struct timespec nap = { 0, (long)nap_ns };
+
 			nanosleep(&nap, NULL);
+			nap_ns = RTE_MIN(nap_ns * 2, IDLE_SLEEP_MAX_NS);
+		}
 	}
 }

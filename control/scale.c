@@ -58,6 +58,11 @@ const char *wg_scale_state_name(uint32_t state)
 	return "?";
 }
 
+bool wg_scale_busy(const struct wgdp *dev)
+{
+	return dev->scale && (dev->scale->op || dev->scale->n_moving);
+}
+
 unsigned wg_scale_owner(const struct wgdp *dev, const struct wg_peer *p)
 {
 	return __atomic_load_n(&dev->bucket_owner[p->bucket], __ATOMIC_ACQUIRE);

@@ -71,6 +71,8 @@ int wg_scale_set(struct wgdp *dev, unsigned min_workers, unsigned max_workers, i
 		 char *err, size_t errlen);
 /* "auto", "on", "off" */
 const char *wg_scale_spread_name(unsigned spread);
+/* a scaling operation or a migration is under way (the control loop should not nap long) */
+bool wg_scale_busy(const struct wgdp *dev);
 /* the worker that owns p now */
 unsigned wg_scale_owner(const struct wgdp *dev, const struct wg_peer *p);
 const char *wg_scale_state_name(uint32_t state);

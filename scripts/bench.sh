@@ -4,10 +4,12 @@
 # tables (figures for docs/performance.md). Performance claims come from here,
 # never from timed unit tests.
 #
-#   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision]
+#   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision] [--idle]
 #
 # --provision also runs bench/provision_bench.sh (100,000 peers through the
 # REST API and wg setconf, memory per peer; several minutes).
+# --idle also runs bench/idle_bench.sh (idle CPU with autoscaling on and off,
+# time for a parked worker to come back; about 30 s per repeat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +17,15 @@ CPU=$(($(nproc) - 1))
 REPEATS=7
 JSON=()
 PROVISION=0
+IDLE=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpu) CPU=$2; shift 2 ;;
 	--repeats) REPEATS=$2; shift 2 ;;
 	--json) JSON=(--json); shift ;;
 	--provision) PROVISION=1; shift ;;
-	-h|--help) sed -n '3,11p' "$0"; exit 0 ;;
+	--idle) IDLE=1; shift ;;
+	-h|--help) sed -n '3,13p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
 	esac
 done
@@ -36,4 +40,8 @@ build/bench/aead_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
 if [ "$PROVISION" -eq 1 ]; then
 	echo "# provisioning: REST API and wg setconf, same machine, same run"
 	bash bench/provision_bench.sh --repeats "$((REPEATS < 3 ? REPEATS : 3))"
+fi
+if [ "$IDLE" -eq 1 ]; then
+	echo "# idle CPU and waking, autoscaling on and off, same run"
+	bash bench/idle_bench.sh --repeats "$((REPEATS < 3 ? REPEATS : 3))" --markdown
 fi
