@@ -18,6 +18,8 @@
 #include "control/timers.h"
 #include "dataplane/l3.h"
 #include "dataplane/messages.h"
+#include <rte_prefetch.h>
+
 #include "dataplane/worker_internal.h"
 
 struct rx_item {
@@ -134,6 +136,9 @@ static void decrypt_burst(struct wg_worker *w, struct rx_item *items, unsigned n
 	for (i = 0; i < n; i++)
 		indices[i] = wg_le32_read(items[i].msg + 4);
 	wg_index_lookup_bulk(dev->index, indices, n, WG_INDEX_KEYPAIR, objs);
+	for (i = 0; i < n; i++)
+		if (objs[i])
+			rte_prefetch0(objs[i]); /* the session: keypair, replay window head, peer */
 
 	/* route, then compact to the messages worth decrypting here */
 	for (i = 0; i < n; i++) {
@@ -199,10 +204,14 @@ void wg_rx_outside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint
 	struct wg_l3_result res;
 	unsigned k = 0;
 
+	for (unsigned i = 0; i < WG_PREFETCH && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 
+		if (i + WG_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + WG_PREFETCH], void *));
 		if (m->nb_segs > 1) { /* we never enable scatter; be safe anyway */
 			w->cnt.l3_drops[WG_L3_DROP_TRUNCATED]++;
 			rte_pktmbuf_free(m);

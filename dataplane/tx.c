@@ -13,6 +13,8 @@
 #include "control/timers.h"
 #include "dataplane/l3.h"
 #include "dataplane/messages.h"
+#include <rte_prefetch.h>
+
 #include "dataplane/worker_internal.h"
 
 struct tx_item {
@@ -243,6 +245,8 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 	struct wg_aead_job jobs[WG_BURST];
 	unsigned k = 0;
 
+	for (unsigned i = 0; i < WG_PREFETCH && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
@@ -253,6 +257,9 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 		struct wg_peer *p;
 		uint16_t dst;
 		int ret;
+
+		if (i + WG_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + WG_PREFETCH], void *));
 
 		if (m->nb_segs > 1 || len < sizeof(*eth)) {
 			WG_DROP(w, INSIDE_UNSUPPORTED);

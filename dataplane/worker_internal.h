@@ -25,6 +25,7 @@
 #include "dataplane/wgdp.h"
 
 #define WG_DROP(w, reason) ((w)->cnt.drops[WG_DROP_##reason]++)
+#define WG_PREFETCH 4u /* frames ahead whose first line is fetched while this one is parsed */
 
 /* handoff ring entries: tagged mbuf pointers (mbufs are cache-line aligned) and markers */
 #define WG_HO_OUTSIDE 0u /* a frame from the outside port, still sealed */
