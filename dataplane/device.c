@@ -416,8 +416,7 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 		fail(err, errlen, ret, "%s: %s", "batch AEAD");
 		goto err;
 	}
-	/* a peer holds up to three keypairs and a handshake: 3 x MaxPeers covers a full rekey wave */
-	ret = wg_index_create(&dev->index, "wgdp_index", 3 * a->max_peers + 4096,
+	ret = wg_index_create(&dev->index, "wgdp_index", wg_index_capacity_for(a->max_peers),
 			      dev->out.port.socket_id, dev->qsbr);
 	if (ret) {
 		fail(err, errlen, ret, "%s: %s", "index table");
