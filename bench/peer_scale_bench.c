@@ -9,7 +9,7 @@
  *
  *   tables    the device's tables sized for MaxPeers = N as wg_device_setup
  *             sizes them: index table, allowed-IP trie, public-key hash,
- *             staging pools;
+ *             one worker's staging pool;
  *   peers     N peers through wg_change_apply (the path of the config file,
  *             the wg UAPI and the REST API), each with one /32 allowed IP
  *             (10.0.0.1 up), a random public key, no name, no preshared key;
@@ -188,6 +188,13 @@ static struct wgdp *tables_create(uint32_t max_peers)
 		fprintf(stderr, "peer_scale_bench: index table: %s\n", strerror(-ret));
 		exit(1);
 	}
+	snprintf(name, sizeof(name), "bench_staging%u", seq - 1);
+	ret = wg_staging_pool_create(&dev->workers[0].staging, name, wg_staging_pool_size(max_peers, 1),
+				     SOCKET_ID_ANY);
+	if (ret) {
+		fprintf(stderr, "peer_scale_bench: staging pool: %s\n", strerror(-ret));
+		exit(1);
+	}
 	dev->aip = wg_allowedips_create(aip_defer, dev);
 	ret = dev->aip ? wg_peers_init(dev, max_peers) : -ENOMEM;
 	if (!ret)
@@ -205,6 +212,7 @@ static void tables_destroy(struct wgdp *dev)
 	wg_change_pools_free(dev);
 	wg_allowedips_destroy(dev->aip);
 	wg_index_destroy(dev->index);
+	wg_staging_pool_destroy(dev->workers[0].staging);
 	rte_free(dev->qsbr);
 	wg_conf_free(&dev->conf);
 	free(dev);

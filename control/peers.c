@@ -176,9 +176,8 @@ static void free_peer(struct wgdp *dev, void *obj)
 	struct wg_peer *p = obj;
 
 	(void)dev;
-	/* no worker can reach p any more: its staged packets are ours */
-	for (uint16_t i = 0; i < p->n_staged; i++)
-		rte_pktmbuf_free(p->staged[(p->staged_head + i) % WG_STAGED_MAX]);
+	/* no worker can reach p any more: its staged packets (and their queue) are ours */
+	wg_staging_purge(&p->staged);
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
 	wg_conf_peer_free(&p->conf);

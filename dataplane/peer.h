@@ -28,9 +28,7 @@
 #include "control/timers.h"
 #include "dataplane/allowedips.h"
 #include "dataplane/keypair.h"
-
-/* packets held while a handshake is under way (the kernel's MAX_STAGED_PACKETS) */
-#define WG_STAGED_MAX 128u
+#include "dataplane/staging.h"
 
 struct wg_peer;
 
@@ -75,11 +73,13 @@ struct wg_peer {
 	uint16_t mtu;                     /* inner MTU for padding */
 	uint8_t handshake_wanted;         /* a NEED_HANDSHAKE/REKEY event is in flight */
 	bool disabled;                    /* keeps its allowed IPs; its traffic is dropped */
+	/* owning worker only, but read with the fields above on every inside
+	 * packet and written once per handshake: packets waiting for a session,
+	 * NULL when none (a queue from the worker's pool, dataplane/staging.h) */
+	struct wg_staging_queue *staged;
 
 	/* ---- owning worker ---- */
 	struct wg_peer_activity act __rte_cache_aligned;
-	struct rte_mbuf *staged[WG_STAGED_MAX];
-	uint16_t staged_head, n_staged;
 
 	/* ---- control thread only ---- */
 	uint8_t public_key[WG_KEY_LEN] __rte_cache_aligned;

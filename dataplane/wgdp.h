@@ -43,6 +43,7 @@ struct wg_worker {
 	uint16_t queue;               /* its RX and TX queue on both ports */
 	struct wg_batch_aead *aead;
 	struct rte_ring *requests;    /* control -> worker: tagged peer pointers */
+	struct rte_mempool *staging;  /* staging queues for its peers (dataplane/staging.h) */
 	uint16_t ip_id;
 	struct wg_lcore_counters cnt __rte_cache_aligned;
 };

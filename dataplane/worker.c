@@ -282,14 +282,18 @@ static void outside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t 
 /* hold a packet while a handshake is under way; the oldest goes when full */
 static void stage(struct wg_worker *w, struct wg_peer *p, struct rte_mbuf *m)
 {
-	if (p->n_staged == WG_STAGED_MAX) {
+	struct rte_mbuf *drop;
+
+	switch (wg_staging_push(&p->staged, w->staging, m, &drop)) {
+	case -ENOBUFS:
 		DROP(w, NO_SESSION);
-		rte_pktmbuf_free(p->staged[p->staged_head]);
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
+		rte_pktmbuf_free(drop);
+		break;
+	case -ENOMEM: /* every queue of the pool is in use: not staged, still handshake */
+		DROP(w, NO_STAGING_QUEUE);
+		rte_pktmbuf_free(drop);
+		break;
 	}
-	p->staged[(p->staged_head + p->n_staged) % WG_STAGED_MAX] = m;
-	p->n_staged++;
 	want_handshake(w, p, WG_EV_NEED_HANDSHAKE);
 }
 
@@ -554,7 +558,7 @@ static void inside_burst(struct wg_worker *w, struct rte_mbuf **pkts, uint16_t n
 		/* the inner packet alone: no Ethernet header, no trailing bytes */
 		rte_pktmbuf_adj(m, sizeof(*eth));
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner.len));
-		ret = p->n_staged ? -ENOKEY : prepare(w, p, m, inner.len, now, &items[k], &jobs[k]);
+		ret = p->staged ? -ENOKEY : prepare(w, p, m, inner.len, now, &items[k], &jobs[k]);
 		if (ret == -ENOKEY) {
 			stage(w, p, m); /* behind what already waits: order is kept */
 		} else if (ret) {
@@ -578,7 +582,7 @@ static void flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, b
 	struct wg_aead_job jobs[BURST];
 	unsigned k = 0;
 
-	if (!p->n_staged && keepalive_if_empty) {
+	if (!p->staged && keepalive_if_empty) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->dev->pool);
 
 		if (!m) {
@@ -594,21 +598,17 @@ static void flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, b
 		encrypt_burst(w, items, jobs, 1, now);
 		return;
 	}
-	while (p->n_staged) {
-		struct rte_mbuf *m = p->staged[p->staged_head];
+	for (struct rte_mbuf *m; (m = wg_staging_peek(p->staged)) != NULL;) {
 		int ret = prepare(w, p, m, rte_pktmbuf_data_len(m), now, &items[k], &jobs[k]);
 
 		if (ret == -ENOKEY)
 			break; /* still no session: keep them staged */
+		wg_staging_pop(&p->staged); /* the last one gives the queue back */
 		if (ret) {
 			DROP(w, TOO_BIG);
 			rte_pktmbuf_free(m);
-			p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-			p->n_staged--;
 			continue;
 		}
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
 		if (++k == BURST) {
 			encrypt_burst(w, items, jobs, k, now);
 			k = 0;
@@ -620,12 +620,7 @@ static void flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, b
 
 static void purge_staged(struct wg_worker *w, struct wg_peer *p)
 {
-	while (p->n_staged) {
-		DROP(w, NO_SESSION);
-		rte_pktmbuf_free(p->staged[p->staged_head]);
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
-	}
+	w->cnt.drops[WG_DROP_NO_SESSION] += wg_staging_purge(&p->staged);
 }
 
 /* drain every request: none may outlive this round (see the file comment) */
