@@ -121,8 +121,10 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	for (size_t i = 0; i < conf->allowedips.n; i++)
 		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
 				     conf->allowedips.v[i].cidr, &p->aip);
-	p->conf = *conf; /* takes the lists */
+	p->conf = *conf; /* takes the lists, at their length: they are kept for long */
 	memset(conf, 0, sizeof(*conf));
+	wg_conf_prefixes_shrink(&p->conf.allowedips);
+	wg_conf_prefixes_shrink(&p->conf.addresses);
 	b = bucket(dev, p->public_key);
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;

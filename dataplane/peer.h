@@ -14,6 +14,7 @@
 #define WG_PEER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -49,6 +50,11 @@ struct wg_peer_activity {
 	uint64_t last_tx_data_ns;        /* non-keepalive sent */
 };
 
+/* the activity timestamps the control thread has already fed to the timers */
+struct wg_peer_seen {
+	uint64_t last_rx_ns, last_rx_data_ns, last_tx_ns, last_tx_data_ns;
+};
+
 /* events a worker posts to the control thread about a peer */
 enum wg_peer_event {
 	WG_EV_NEED_HANDSHAKE = 1, /* no usable session: staged packets wait */
@@ -77,6 +83,11 @@ struct wg_peer {
 	 * packet and written once per handshake: packets waiting for a session,
 	 * NULL when none (a queue from the worker's pool, dataplane/staging.h) */
 	struct wg_staging_queue *staged;
+	/* control thread only, in the spare bytes of the lines above: written
+	 * only when this peer or a neighbour in the lists is added or removed */
+	struct wg_peer *hash_next;        /* public-key hash chain */
+	struct wg_peer *list_next;        /* all peers */
+	struct wg_peer **list_pprev;      /* O(1) unlink */
 
 	/* ---- owning worker ---- */
 	struct wg_peer_activity act __rte_cache_aligned;
@@ -90,12 +101,9 @@ struct wg_peer {
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;
 	struct wg_conf_peer conf;         /* its configuration as applied (full state) */
-	struct wg_peer_activity seen;     /* activity already fed to the timers */
+	struct wg_peer_seen seen;         /* activity already fed to the timers */
 	uint64_t handshake_rx_bytes, handshake_tx_bytes;
 	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */
-	struct wg_peer *hash_next;        /* public-key hash chain */
-	struct wg_peer *list_next;        /* all peers */
-	struct wg_peer **list_pprev;      /* O(1) unlink */
 };
 
 /* read the endpoint without locking (any thread) */
@@ -120,5 +128,8 @@ static inline struct wg_session *wg_session_of(struct wg_keypair *kp)
 {
 	return container_of(kp, struct wg_session, kp);
 }
+
+/* what workers read of a peer on every packet stays in 128 bytes (two 64-byte lines) */
+_Static_assert(offsetof(struct wg_peer, list_pprev) + sizeof(void *) <= 128, "the workers' part outgrew 128 bytes");
 
 #endif
