@@ -25,6 +25,8 @@
  *             random existing sessions (what every outside burst does);
  *   aip       wg_allowedips_lookup of random existing peers' addresses, one
  *             at a time (what the inside path does per packet);
+ *   aip-bulk  the same addresses through wg_allowedips_lookup_bulk, bursts of
+ *             --burst (walks interleaved, misses overlapped);
  *
  * in ns per lookup, min/median/max over the repeats, and the ratio of the
  * median to the first N's median. All tables are built first and the counts
@@ -39,7 +41,7 @@
  *                    [--burst 32] [--cpu N] [--huge] [--json]
  *
  * --huge puts the DPDK heap on hugepages, as in the appliance (the run must
- * fit in the free ones; 1,000,000 peers with sessions take about 2.5 GB).
+ * fit in the free ones; 1,000,000 peers with sessions take about 3 GB).
  * Without it every random access to a big table also misses the TLB, so
  * the lookup figures of the big counts are pessimistic.
  */
@@ -71,8 +73,8 @@
 #define MAX_PEERS (1u << 20) /* MaxPeers' limit */
 #define STREAM (1u << 20)    /* random picks per stream, the same for every N */
 
-enum { L_INDEX, L_AIP, N_LOOKUPS };
-static const char *const lookup_names[N_LOOKUPS] = { "index", "aip" };
+enum { L_INDEX, L_AIP, L_AIP_BULK, N_LOOKUPS };
+static const char *const lookup_names[N_LOOKUPS] = { "index", "aip", "aip-bulk" };
 
 struct opts {
 	uint32_t counts[MAX_COUNTS];
@@ -90,10 +92,18 @@ struct stat3 {
 	double min, med, max;
 };
 
+/* bytes in use: DPDK heap (every socket), C heap */
+struct mem {
+	int64_t dpdk, libc;
+};
+
 /* what one peer count gave */
 struct row {
 	uint32_t n;
 	int64_t tables, peers, sessions;  /* bytes in use added by each step */
+	int64_t index;                    /* of tables: the index table */
+	int64_t peers_dpdk, peers_libc;   /* of peers: DPDK heap (struct wg_peer), C heap */
+	int64_t trie;                     /* of peers: the trie's own figure (wg_allowedips_memory) */
 	double build_s;                   /* wg_change_apply of the N peers */
 	struct stat3 ns[N_LOOKUPS];       /* ns per lookup */
 	struct wgdp *dev;
@@ -137,17 +147,24 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-/* bytes in use: DPDK heap (every socket) + C heap (small chunks and mmapped ones) */
-static int64_t bytes_in_use(void)
+/* DPDK heap (every socket) and C heap (small chunks and mmapped ones) */
+static struct mem mem_in_use(void)
 {
 	struct rte_malloc_socket_stats st;
 	struct mallinfo2 mi = mallinfo2();
-	int64_t total = (int64_t)mi.uordblks + (int64_t)mi.hblkhd;
+	struct mem m = { .libc = (int64_t)mi.uordblks + (int64_t)mi.hblkhd };
 
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++)
 		if (rte_malloc_get_socket_stats(s, &st) == 0)
-			total += (int64_t)st.heap_allocsz_bytes;
-	return total;
+			m.dpdk += (int64_t)st.heap_allocsz_bytes;
+	return m;
+}
+
+static int64_t bytes_in_use(void)
+{
+	struct mem m = mem_in_use();
+
+	return m.dpdk + m.libc;
 }
 
 /* ---- the device's tables, as wg_device_setup builds them ---- */
@@ -163,7 +180,7 @@ static void aip_defer(void *ctx, void *node)
 	wg_device_defer(ctx, free_aip_node, node);
 }
 
-static struct wgdp *tables_create(uint32_t max_peers)
+static struct wgdp *tables_create(uint32_t max_peers, int64_t *index_bytes)
 {
 	static unsigned seq;
 	struct wgdp *dev = xcalloc(1, sizeof(*dev));
@@ -182,12 +199,14 @@ static struct wgdp *tables_create(uint32_t max_peers)
 		exit(1);
 	}
 	snprintf(name, sizeof(name), "bench_index%u", seq++);
+	*index_bytes = bytes_in_use();
 	ret = wg_index_create(&dev->index, name, wg_index_capacity_for(max_peers), SOCKET_ID_ANY,
 			      dev->qsbr);
 	if (ret) {
 		fprintf(stderr, "peer_scale_bench: index table: %s\n", strerror(-ret));
 		exit(1);
 	}
+	*index_bytes = bytes_in_use() - *index_bytes;
 	snprintf(name, sizeof(name), "bench_staging%u", seq - 1);
 	ret = wg_staging_pool_create(&dev->workers[0].staging, name, wg_staging_pool_size(max_peers, 1),
 				     SOCKET_ID_ANY);
@@ -329,6 +348,33 @@ static double run_index(const struct wgdp *dev, const uint32_t *stream, unsigned
 	return t - t0;
 }
 
+static double run_aip_bulk(const struct wgdp *dev, const uint8_t (*stream)[4], unsigned burst, double duration,
+			   uint64_t *lookups)
+{
+	struct wg_allowedips_owner *owners[MAX_BURST];
+	const uint8_t *addrs[MAX_BURST];
+	uint64_t n = 0, sum = 0;
+	unsigned pos = 0;
+	double t0 = now(), t;
+
+	do {
+		for (int k = 0; k < 64; k++) {
+			for (unsigned b = 0; b < burst; b++)
+				addrs[b] = stream[pos + b];
+			wg_allowedips_lookup_bulk(dev->aip, AF_INET, addrs, owners, burst);
+			sum += (uintptr_t)owners[0] ^ (uintptr_t)owners[burst - 1];
+			pos += burst;
+			if (pos + burst > STREAM)
+				pos = 0;
+			n += burst;
+		}
+		t = now();
+	} while (t - t0 < duration);
+	checksum += sum;
+	*lookups = n;
+	return t - t0;
+}
+
 static double run_aip(const struct wgdp *dev, const uint8_t (*stream)[4], double duration, uint64_t *lookups)
 {
 	uint64_t n = 0, sum = 0;
@@ -373,24 +419,29 @@ static void build(const struct opts *o, struct row *row)
 	struct wg_peer **peers = xcalloc(n, sizeof(*peers));
 	uint32_t *indices = xcalloc(n, sizeof(*indices));
 	uint32_t *picks = xcalloc(STREAM, sizeof(*picks));
-	int64_t m0, m1, m2, m3;
+	int64_t m0, m1, m3;
+	struct mem p0, p1;
 	double t0;
 
 	row->idx_stream = xcalloc(STREAM, sizeof(*row->idx_stream));
 	row->aip_stream = xcalloc(STREAM, sizeof(*row->aip_stream));
 	/* the bench's own arrays are allocated before m0: not counted */
 	m0 = bytes_in_use();
-	row->dev = tables_create(n);
+	row->dev = tables_create(n, &row->index);
 	m1 = bytes_in_use();
+	p0 = mem_in_use();
 	t0 = now();
 	add_peers(row->dev, n, peers);
 	row->build_s = now() - t0;
-	m2 = bytes_in_use();
+	p1 = mem_in_use();
+	row->trie = (int64_t)wg_allowedips_memory(row->dev->aip);
 	add_sessions(row->dev, n, peers, indices);
 	m3 = bytes_in_use();
 	row->tables = m1 - m0;
-	row->peers = m2 - m1;
-	row->sessions = m3 - m2;
+	row->peers_dpdk = p1.dpdk - p0.dpdk;
+	row->peers_libc = p1.libc - p0.libc;
+	row->peers = row->peers_dpdk + row->peers_libc;
+	row->sessions = m3 - (p1.dpdk + p1.libc);
 
 	for (uint32_t j = 0; j < STREAM; j++) {
 		picks[j] = rnd_below(n);
@@ -427,6 +478,8 @@ static void measure(const struct opts *o, struct row *row, unsigned r)
 	row->ns[L_INDEX].v[r] = t * 1e9 / (double)lookups;
 	t = run_aip(row->dev, (const uint8_t(*)[4])row->aip_stream, o->duration, &lookups);
 	row->ns[L_AIP].v[r] = t * 1e9 / (double)lookups;
+	t = run_aip_bulk(row->dev, (const uint8_t(*)[4])row->aip_stream, o->burst, o->duration, &lookups);
+	row->ns[L_AIP_BULK].v[r] = t * 1e9 / (double)lookups;
 }
 
 static void destroy(struct row *row)
@@ -587,46 +640,54 @@ static void print_table(const struct opts *o, const struct row *rows)
 {
 	printf("peer_scale_bench: %u repeats of %.2f s, burst %u, cpu %u, %s; sizeof wg_peer %zu, wg_session %zu\n",
 	       o->repeats, o->duration, o->burst, rte_lcore_id(), o->huge ? "hugepages" : "no hugepages",
-	       sizeof(struct wg_peer),
-	       sizeof(struct wg_session));
-	printf("%8s  %7s %7s %7s %7s  %6s  %-6s %7s %7s %7s  %6s\n", "peers", "B/peer", "tables", "peer",
-	       "+sess", "add s", "lookup", "ns min", "med", "max", "x first");
+	       sizeof(struct wg_peer), sizeof(struct wg_session));
+	printf("%8s  %7s %7s %7s  %-8s %7s %7s %7s  %7s\n", "peers", "B/peer", "+sess", "add s", "lookup",
+	       "ns min", "med", "max", "x first");
 	for (unsigned i = 0; i < o->ncounts; i++) {
 		const struct row *r = &rows[i];
 		double n = r->n;
 
 		for (int l = 0; l < N_LOOKUPS; l++) {
 			if (l == 0)
-				printf("%8u  %7.0f %7.0f %7.0f %7.0f  %6.2f  ", r->n, (r->tables + r->peers) / n,
-				       r->tables / n, r->peers / n, (r->tables + r->peers + r->sessions) / n,
-				       r->build_s);
+				printf("%8u  %7.0f %7.0f %7.2f  ", r->n, (r->tables + r->peers) / n,
+				       (r->tables + r->peers + r->sessions) / n, r->build_s);
 			else
-				printf("%8s  %7s %7s %7s %7s  %6s  ", "", "", "", "", "", "");
-			printf("%-6s %7.1f %7.1f %7.1f  %6.2f\n", lookup_names[l], r->ns[l].min, r->ns[l].med,
+				printf("%8s  %7s %7s %7s  ", "", "", "", "");
+			printf("%-8s %7.1f %7.1f %7.1f  %7.2f\n", lookup_names[l], r->ns[l].min, r->ns[l].med,
 			       r->ns[l].max, ratio(rows, i, l));
 		}
 	}
-	printf("B/peer = tables + peer: bytes in use per configured peer (no session); +sess: with one "
-	       "session each\n");
+	printf("bytes per peer, measured (B/peer = tables + peer, without sessions; +sess: with one each):\n");
+	printf("%8s  %7s %7s %7s  %7s %7s %7s  %7s\n", "peers", "tables", "index", "other", "peer", "DPDK", "C heap",
+	       "session");
+	for (unsigned i = 0; i < o->ncounts; i++) {
+		const struct row *r = &rows[i];
+		double n = r->n;
+
+		printf("%8u  %7.0f %7.0f %7.0f  %7.0f %7.0f %7.0f  %7.0f\n", r->n, r->tables / n, r->index / n,
+		       (r->tables - r->index) / n, r->peers / n, r->peers_dpdk / n, r->peers_libc / n,
+		       r->sessions / n);
+	}
 	printf("checksum %016llx\n", (unsigned long long)checksum);
 }
 
 static void print_json(const struct opts *o, const struct row *rows)
 {
 	printf("{\n  \"repeats\": %u,\n  \"duration_s\": %.3f,\n  \"burst\": %u,\n  \"cpu\": %u,\n"
-	       "  \"hugepages\": %s,\n"
-	       "  \"sizeof_wg_peer\": %zu,\n  \"sizeof_wg_session\": %zu,\n  \"checksum\": \"%016llx\",\n"
-	       "  \"results\": [",
+	       "  \"hugepages\": %s,\n  \"sizeof_wg_peer\": %zu,\n  \"sizeof_wg_session\": %zu,\n"
+	       "  \"checksum\": \"%016llx\",\n  \"results\": [",
 	       o->repeats, o->duration, o->burst, rte_lcore_id(), o->huge ? "true" : "false",
 	       sizeof(struct wg_peer), sizeof(struct wg_session), (unsigned long long)checksum);
 	for (unsigned i = 0; i < o->ncounts; i++) {
 		const struct row *r = &rows[i];
 		double n = r->n;
 
-		printf("%s\n    {\"peers\": %u, \"add_s\": %.3f, \"bytes_per_peer\": {\"tables\": %.1f, "
-		       "\"peer\": %.1f, \"total\": %.1f, \"session\": %.1f, \"total_with_session\": %.1f}",
-		       i ? "," : "", r->n, r->build_s, r->tables / n, r->peers / n, (r->tables + r->peers) / n,
-		       r->sessions / n, (r->tables + r->peers + r->sessions) / n);
+		printf("%s\n    {\"peers\": %u, \"add_s\": %.3f, \"bytes_per_peer\": {\"total\": %.1f, "
+		       "\"total_with_session\": %.1f, \"tables\": %.1f, \"index\": %.1f, \"peer\": %.1f, "
+		       "\"peer_dpdk_heap\": %.1f, \"peer_c_heap\": %.1f, \"trie\": %.1f, \"session\": %.1f}",
+		       i ? "," : "", r->n, r->build_s, (r->tables + r->peers) / n,
+		       (r->tables + r->peers + r->sessions) / n, r->tables / n, r->index / n, r->peers / n,
+		       r->peers_dpdk / n, r->peers_libc / n, r->trie / n, r->sessions / n);
 		for (int l = 0; l < N_LOOKUPS; l++)
 			printf(", \"%s_ns\": {\"min\": %.2f, \"median\": %.2f, \"max\": %.2f, \"ratio_vs_first\": %.3f}",
 			       lookup_names[l], r->ns[l].min, r->ns[l].med, r->ns[l].max, ratio(rows, i, l));
