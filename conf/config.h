@@ -248,6 +248,8 @@ bool wg_conf_device_equal(const struct wg_conf_device *a, const struct wg_conf_d
 struct wg_conf_peer *wg_conf_device_add_peer(struct wg_conf_device *dev);
 /* Append p; 0 or -ENOMEM. */
 int wg_conf_prefixes_add(struct wg_conf_prefixes *l, const struct wg_conf_prefix *p);
+/* Give back the unused capacity (a list kept for long: a peer's, 1,000,000 of them). */
+void wg_conf_prefixes_shrink(struct wg_conf_prefixes *l);
 /* dst = a copy of src (dst's old content is not freed). 0 or -ENOMEM. */
 int wg_conf_prefixes_copy(struct wg_conf_prefixes *dst, const struct wg_conf_prefixes *src);
 /* dst = a deep copy of src (lists duplicated). 0 or -ENOMEM (dst left empty). */

@@ -119,6 +119,25 @@ struct wg_conf_peer *wg_conf_device_add_peer(struct wg_conf_device *dev)
 	return peer;
 }
 
+void wg_conf_prefixes_shrink(struct wg_conf_prefixes *l)
+{
+	struct wg_conf_prefix *v;
+
+	if (l->n == l->cap)
+		return;
+	if (!l->n) {
+		free(l->v);
+		l->v = NULL;
+		l->cap = 0;
+		return;
+	}
+	v = realloc(l->v, l->n * sizeof(*v));
+	if (v) { /* else the longer block stays: still correct */
+		l->v = v;
+		l->cap = l->n;
+	}
+}
+
 int wg_conf_prefixes_add(struct wg_conf_prefixes *l, const struct wg_conf_prefix *p)
 {
 	if (l->n == l->cap) {

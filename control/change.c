@@ -780,6 +780,8 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
 	release_addresses(pl, &old.addresses, &e->next.addresses);
 	p->conf = e->next;
 	memset(&e->next, 0, sizeof(e->next));
+	wg_conf_prefixes_shrink(&p->conf.allowedips);
+	wg_conf_prefixes_shrink(&p->conf.addresses);
 	wg_conf_peer_free(&old);
 }
 

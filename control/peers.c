@@ -122,8 +122,10 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	for (size_t i = 0; i < conf->allowedips.n; i++)
 		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
 				     conf->allowedips.v[i].cidr, &p->aip);
-	p->conf = *conf; /* takes the lists */
+	p->conf = *conf; /* takes the lists, at their length: they are kept for long */
 	memset(conf, 0, sizeof(*conf));
+	wg_conf_prefixes_shrink(&p->conf.allowedips);
+	wg_conf_prefixes_shrink(&p->conf.addresses);
 	b = bucket(dev, p->public_key);
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;
@@ -177,9 +179,8 @@ static void free_peer(struct wgdp *dev, void *obj)
 	struct wg_peer *p = obj;
 
 	(void)dev;
-	/* no worker can reach p any more: its staged packets are ours */
-	for (uint16_t i = 0; i < p->n_staged; i++)
-		rte_pktmbuf_free(p->staged[(p->staged_head + i) % WG_STAGED_MAX]);
+	/* no worker can reach p any more: its staged packets (and their queue) are ours */
+	wg_staging_purge(&p->staged);
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
 	wg_conf_peer_free(&p->conf);

@@ -29,6 +29,7 @@
 	X(PEER_DISABLED, "peer_disabled")     /* the peer is disabled (REST API enabled=false) */  \
 	X(NO_ENDPOINT, "no_endpoint")         /* peer has never been seen and has no Endpoint */   \
 	X(NO_SESSION, "no_session")           /* staging queue full while handshaking */          \
+	X(NO_STAGING_QUEUE, "no_staging_queue") /* every staging queue of the worker in use */   \
 	X(TOO_BIG, "too_big")                 /* inner packet above the tunnel MTU */             \
 	X(NO_NEIGHBOUR, "no_neighbour")       /* next hop did not resolve */                      \
 	X(NEIGH_QUEUE_FULL, "neigh_queue_full") /* next hop resolving, its queue full */          \

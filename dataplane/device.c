@@ -383,10 +383,19 @@ static int setup_rings(struct wgdp *dev)
 
 static int setup_workers(struct wgdp *dev)
 {
+	unsigned n_staging = wg_staging_pool_size(dev->conf.appliance.max_peers, dev->n_workers);
+	char name[RTE_MEMPOOL_NAMESIZE];
+
 	for (unsigned i = 0; i < dev->n_workers; i++) {
 		struct wg_worker *w = &dev->workers[i];
 		int ret = wg_batch_aead_create(&w->aead, NULL);
 
+		if (ret)
+			return ret;
+		/* on the worker's own node: only it fills them */
+		snprintf(name, sizeof(name), "wgdp_staging%u", i);
+		ret = wg_staging_pool_create(&w->staging, name, n_staging,
+					     (int)rte_lcore_to_socket_id(w->lcore_id));
 		if (ret)
 			return ret;
 		w->dev = dev;
@@ -471,11 +480,10 @@ int wg_device_setup(struct wgdp *dev, char *err, size_t errlen)
 	}
 	ret = setup_workers(dev);
 	if (ret) {
-		fail(err, errlen, ret, "%s: %s", "batch AEAD");
+		fail(err, errlen, ret, "%s: %s", "batch AEAD, staging pools");
 		goto err;
 	}
-	/* a peer holds up to three keypairs and a handshake: 3 x MaxPeers covers a full rekey wave */
-	ret = wg_index_create(&dev->index, "wgdp_index", 3 * a->max_peers + 4096,
+	ret = wg_index_create(&dev->index, "wgdp_index", wg_index_capacity_for(a->max_peers),
 			      dev->out.port.socket_id, dev->qsbr);
 	if (ret) {
 		fail(err, errlen, ret, "%s: %s", "index table");
@@ -523,6 +531,9 @@ void wg_device_teardown(struct wgdp *dev)
 
 		wg_batch_aead_destroy(w->aead);
 		w->aead = NULL;
+		/* after the peers: the last of them gave their staging queues back */
+		wg_staging_pool_destroy(w->staging);
+		w->staging = NULL;
 		rte_ring_free(w->requests);
 		w->requests = NULL;
 		if (w->wake_fd >= 0)

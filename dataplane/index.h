@@ -26,6 +26,15 @@ enum wg_index_kind {
 
 struct wg_index;
 
+/*
+ * The capacity the device gives its table for max_peers: a peer holds up to
+ * three keypairs and a handshake, so 3 x MaxPeers covers a full rekey wave.
+ */
+static inline uint32_t wg_index_capacity_for(uint32_t max_peers)
+{
+	return 3 * max_peers + 4096;
+}
+
 /* capacity: indices live at once. 0 or -errno. */
 int wg_index_create(struct wg_index **out, const char *name, uint32_t capacity, int socket_id,
 		    struct rte_rcu_qsbr *qsbr);

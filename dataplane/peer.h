@@ -14,6 +14,7 @@
 #define WG_PEER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -28,9 +29,7 @@
 #include "control/timers.h"
 #include "dataplane/allowedips.h"
 #include "dataplane/keypair.h"
-
-/* packets held while a handshake is under way (the kernel's MAX_STAGED_PACKETS) */
-#define WG_STAGED_MAX 128u
+#include "dataplane/staging.h"
 
 struct wg_peer;
 
@@ -49,6 +48,11 @@ struct wg_peer_activity {
 	uint64_t last_rx_data_ns;        /* non-keepalive received */
 	uint64_t last_tx_ns;             /* any authenticated packet sent */
 	uint64_t last_tx_data_ns;        /* non-keepalive sent */
+};
+
+/* the activity timestamps the control thread has already fed to the timers */
+struct wg_peer_seen {
+	uint64_t last_rx_ns, last_rx_data_ns, last_tx_ns, last_tx_data_ns;
 };
 
 /* events a worker posts to the control thread about a peer */
@@ -79,11 +83,18 @@ struct wg_peer {
 	uint16_t mtu;                     /* inner MTU for padding */
 	uint8_t handshake_wanted;         /* a NEED_HANDSHAKE/REKEY event is in flight */
 	bool disabled;                    /* keeps its allowed IPs; its traffic is dropped */
+	/* owning worker only, but read with the fields above on every inside
+	 * packet and written once per handshake: packets waiting for a session,
+	 * NULL when none (a queue from the worker's pool, dataplane/staging.h) */
+	struct wg_staging_queue *staged;
+	/* control thread only, in the spare bytes of the lines above: written
+	 * only when this peer or a neighbour in the lists is added or removed */
+	struct wg_peer *hash_next;        /* public-key hash chain */
+	struct wg_peer *list_next;        /* all peers */
+	struct wg_peer **list_pprev;      /* O(1) unlink */
 
 	/* ---- owning worker ---- */
 	struct wg_peer_activity act __rte_cache_aligned;
-	struct rte_mbuf *staged[WG_STAGED_MAX];
-	uint16_t staged_head, n_staged;
 
 	/* ---- control thread only ---- */
 	uint8_t public_key[WG_KEY_LEN] __rte_cache_aligned;
@@ -94,16 +105,13 @@ struct wg_peer {
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;
 	struct wg_conf_peer conf;         /* its configuration as applied (full state) */
-	struct wg_peer_activity seen;     /* activity already fed to the timers */
+	struct wg_peer_seen seen;         /* activity already fed to the timers */
 	uint64_t handshake_rx_bytes, handshake_tx_bytes;
 	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */
 	uint8_t req_deferred;             /* requests held while its bucket migrates (bit per code) */
 	bool deferred_listed;             /* on dev's deferred-request list */
 	bool zombie;                      /* removed, freed once req_inflight is 0 */
 	struct wg_peer *defer_next;       /* deferred requests, or zombies */
-	struct wg_peer *hash_next;        /* public-key hash chain */
-	struct wg_peer *list_next;        /* all peers */
-	struct wg_peer **list_pprev;      /* O(1) unlink */
 };
 
 /* read the endpoint without locking (any thread) */
@@ -128,5 +136,8 @@ static inline struct wg_session *wg_session_of(struct wg_keypair *kp)
 {
 	return container_of(kp, struct wg_session, kp);
 }
+
+/* what workers read of a peer on every packet stays in 128 bytes (two 64-byte lines) */
+_Static_assert(offsetof(struct wg_peer, list_pprev) + sizeof(void *) <= 128, "the workers' part outgrew 128 bytes");
 
 #endif

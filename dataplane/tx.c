@@ -27,14 +27,18 @@ struct tx_item {
 /* hold a packet while a handshake is under way; the oldest goes when full */
 static void stage(struct wg_worker *w, struct wg_peer *p, struct rte_mbuf *m)
 {
-	if (p->n_staged == WG_STAGED_MAX) {
+	struct rte_mbuf *drop;
+
+	switch (wg_staging_push(&p->staged, w->staging, m, &drop)) {
+	case -ENOBUFS:
 		WG_DROP(w, NO_SESSION);
-		rte_pktmbuf_free(p->staged[p->staged_head]);
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
+		rte_pktmbuf_free(drop);
+		break;
+	case -ENOMEM: /* every queue of the pool is in use: not staged, still handshake */
+		WG_DROP(w, NO_STAGING_QUEUE);
+		rte_pktmbuf_free(drop);
+		break;
 	}
-	p->staged[(p->staged_head + p->n_staged) % WG_STAGED_MAX] = m;
-	p->n_staged++;
 	wg_worker_want_handshake(w, p, WG_EV_NEED_HANDSHAKE);
 }
 
@@ -314,7 +318,7 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 		/* the inner packet alone: no Ethernet header, no trailing bytes */
 		rte_pktmbuf_adj(m, sizeof(*eth));
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner.len));
-		ret = p->n_staged ? -ENOKEY : prepare(w, p, m, inner.len, now, &items[k], &jobs[k]);
+		ret = p->staged ? -ENOKEY : prepare(w, p, m, inner.len, now, &items[k], &jobs[k]);
 		if (ret == -ENOKEY) {
 			stage(w, p, m); /* behind what already waits: order is kept */
 		} else if (ret) {
@@ -338,7 +342,7 @@ void wg_tx_flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, bo
 	struct wg_aead_job jobs[WG_BURST];
 	unsigned k = 0;
 
-	if (!p->n_staged && keepalive_if_empty) {
+	if (!p->staged && keepalive_if_empty) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
 		if (!m) {
@@ -354,21 +358,17 @@ void wg_tx_flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, bo
 		encrypt_burst(w, items, jobs, 1, now);
 		return;
 	}
-	while (p->n_staged) {
-		struct rte_mbuf *m = p->staged[p->staged_head];
+	for (struct rte_mbuf *m; (m = wg_staging_peek(p->staged)) != NULL;) {
 		int ret = prepare(w, p, m, rte_pktmbuf_data_len(m), now, &items[k], &jobs[k]);
 
 		if (ret == -ENOKEY)
 			break; /* still no session: keep them staged */
+		wg_staging_pop(&p->staged); /* the last one gives the queue back */
 		if (ret) {
 			WG_DROP(w, TOO_BIG);
 			rte_pktmbuf_free(m);
-			p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-			p->n_staged--;
 			continue;
 		}
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
 		if (++k == WG_BURST) {
 			encrypt_burst(w, items, jobs, k, now);
 			k = 0;
@@ -380,10 +380,5 @@ void wg_tx_flush_staged(struct wg_worker *w, struct wg_peer *p, uint64_t now, bo
 
 void wg_tx_purge_staged(struct wg_worker *w, struct wg_peer *p)
 {
-	while (p->n_staged) {
-		WG_DROP(w, NO_SESSION);
-		rte_pktmbuf_free(p->staged[p->staged_head]);
-		p->staged_head = (uint16_t)((p->staged_head + 1) % WG_STAGED_MAX);
-		p->n_staged--;
-	}
+	w->cnt.drops[WG_DROP_NO_SESSION] += wg_staging_purge(&p->staged);
 }

@@ -113,6 +113,7 @@ struct wg_worker {
 	struct rte_ring *crypt;       /* crypto requests from workers it helps (MP/SC) */
 	uint64_t spread_sent, spread_served, spread_reclaimed; /* AEAD jobs given, done for others, taken back */
 	struct wg_spread_slot spread_slot;
+	struct rte_mempool *staging;  /* staging queues for its peers (dataplane/staging.h) */
 	uint16_t ip_id;
 	/* worker-private */
 	int src;                      /* source of the burst being processed (WG_SRC_*) */

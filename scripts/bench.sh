@@ -4,10 +4,12 @@
 # tables (figures for docs/performance.md). Performance claims come from here,
 # never from timed unit tests.
 #
-#   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision] [--idle]
+#   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision] [--peer-scale] [--idle]
 #
 # --provision also runs bench/provision_bench.sh (100,000 peers through the
 # REST API and wg setconf, memory per peer; several minutes).
+# --peer-scale also runs bench/peer_scale_bench (memory per peer and lookup
+# cost at 1, 10,000 and 1,000,000 peers; about a minute and 3 GB of memory).
 # --idle also runs bench/idle_bench.sh (idle CPU with autoscaling on and off,
 # time for a parked worker to come back; about 30 s per repeat).
 set -euo pipefail
@@ -18,6 +20,7 @@ REPEATS=7
 JSON=()
 PROVISION=0
 IDLE=0
+PEER_SCALE=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpu) CPU=$2; shift 2 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
 	--json) JSON=(--json); shift ;;
 	--provision) PROVISION=1; shift ;;
 	--idle) IDLE=1; shift ;;
-	-h|--help) sed -n '3,13p' "$0"; exit 0 ;;
+	--peer-scale) PEER_SCALE=1; shift ;;
+	-h|--help) sed -n '3,14p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
 	esac
 done
@@ -37,6 +41,10 @@ ninja -C build >/dev/null
 echo "# $(date -u +%F) $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# batch AEAD (intel-ipsec-mb) vs libsodium one at a time, same core, same run"
 build/bench/aead_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
+if [ "$PEER_SCALE" -eq 1 ]; then
+	echo "# peer tables at scale: memory per peer, index and allowed-IP lookups, same core, same run"
+	build/bench/peer_scale_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
+fi
 if [ "$PROVISION" -eq 1 ]; then
 	echo "# provisioning: REST API and wg setconf, same machine, same run"
 	bash bench/provision_bench.sh --repeats "$((REPEATS < 3 ? REPEATS : 3))"
