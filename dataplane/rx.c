@@ -29,6 +29,10 @@ struct rx_item {
 	uint32_t msg_len;
 	uint64_t counter;
 	struct wg_endpoint src;
+	/* after decryption */
+	int parsed;              /* 1: inner parsed, 0: keepalive, -1: not an IP packet */
+	struct wg_l3_inner inner;
+	struct wg_allowedips_owner *src_owner; /* who may send from inner.src */
 };
 
 /* the inside next hop's MAC for a DPDK inside port; false when m went to control (or was dropped) */
@@ -62,10 +66,9 @@ static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struc
 	struct wgdp *dev = w->dev;
 	struct wg_keypair *kp = &it->s->kp;
 	struct wg_peer *p = it->s->peer;
-	uint32_t plain_len = it->msg_len - WG_DATA_MIN_LEN;
 	uint8_t *plain = it->msg + WG_DATA_HEADER_LEN;
+	const struct wg_l3_inner *inner = &it->inner;
 	struct wg_endpoint ep;
-	struct wg_l3_inner inner;
 	struct rte_mbuf *m = it->m;
 	struct wg_eth_hdr *eth;
 	bool consumed;
@@ -86,15 +89,15 @@ static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struc
 	p->act.rx_packets++;
 	p->act.rx_bytes += it->msg_len;
 	__atomic_store_n(&p->act.last_rx_ns, now, __ATOMIC_RELAXED);
-	if (!plain_len) {
+	if (!it->parsed) {
 		w->cnt.keepalives_rx++;
 		return false;
 	}
-	if (wg_l3_inner_parse(plain, plain_len, &inner)) {
+	if (it->parsed < 0) {
 		WG_DROP(w, INNER_MALFORMED);
 		return false;
 	}
-	if (wg_allowedips_lookup(dev->aip, inner.family, inner.src) != &p->aip) {
+	if (it->src_owner != &p->aip) {
 		WG_DROP(w, ALLOWEDIPS_MISMATCH);
 		return false;
 	}
@@ -104,23 +107,62 @@ static bool deliver(struct wg_worker *w, struct rx_item *it, uint64_t now, struc
 
 	/* the inner packet, without padding, behind a fresh Ethernet header */
 	rte_pktmbuf_adj(m, (uint16_t)(plain - rte_pktmbuf_mtod(m, uint8_t *)));
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner.len));
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner->len));
 	eth = (struct wg_eth_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (!eth) {
 		WG_DROP(w, MALFORMED);
 		return false;
 	}
-	eth->type = rte_cpu_to_be_16(inner.family == AF_INET ? WG_ETHERTYPE_IPV4 : WG_ETHERTYPE_IPV6);
+	eth->type = rte_cpu_to_be_16(inner->family == AF_INET ? WG_ETHERTYPE_IPV4 : WG_ETHERTYPE_IPV6);
 	w->cnt.rx_packets++;
-	w->cnt.rx_bytes += inner.len;
+	w->cnt.rx_bytes += inner->len;
 	if (dev->inside_is_tap) {
 		memcpy(eth->dst, dev->inside_dst_mac.addr_bytes, 6);
 		memcpy(eth->src, dev->inside_src_mac.addr_bytes, 6);
-	} else if (!inside_next_hop(w, m, eth, &inner, &consumed)) {
+	} else if (!inside_next_hop(w, m, eth, inner, &consumed)) {
 		return consumed;
 	}
 	out[(*n_out)++] = m;
 	return true;
+}
+
+/* parse the authenticated inner packets and look their sources up, interleaved */
+static void lookup_sources(struct wg_worker *w, struct rx_item *items, const struct wg_aead_job *jobs, unsigned n)
+{
+	const uint8_t *a4[WG_BURST], *a6[WG_BURST];
+	struct wg_allowedips_owner *o4[WG_BURST], *o6[WG_BURST];
+	uint8_t i4[WG_BURST], i6[WG_BURST];
+	unsigned n4 = 0, n6 = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rx_item *it = &items[i];
+		uint32_t plain_len = it->msg_len - WG_DATA_MIN_LEN;
+
+		it->parsed = 0;
+		it->src_owner = NULL;
+		if (jobs[i].status || !plain_len)
+			continue;
+		if (wg_l3_inner_parse(it->msg + WG_DATA_HEADER_LEN, plain_len, &it->inner)) {
+			it->parsed = -1;
+			continue;
+		}
+		it->parsed = 1;
+		if (it->inner.family == AF_INET) {
+			a4[n4] = it->inner.src;
+			i4[n4++] = (uint8_t)i;
+		} else {
+			a6[n6] = it->inner.src;
+			i6[n6++] = (uint8_t)i;
+		}
+	}
+	if (n4)
+		wg_allowedips_lookup_bulk(w->dev->aip, AF_INET, a4, o4, n4);
+	if (n6)
+		wg_allowedips_lookup_bulk(w->dev->aip, AF_INET6, a6, o6, n6);
+	for (unsigned i = 0; i < n4; i++)
+		items[i4[i]].src_owner = o4[i];
+	for (unsigned i = 0; i < n6; i++)
+		items[i6[i]].src_owner = o6[i];
 }
 
 static void decrypt_burst(struct wg_worker *w, struct rx_item *items, unsigned n, uint64_t now)
@@ -185,6 +227,7 @@ static void decrypt_burst(struct wg_worker *w, struct rx_item *items, unsigned n
 	if (!k)
 		return;
 	wg_spread_run(w, WG_BATCH_DECRYPT, jobs, k);
+	lookup_sources(w, items, jobs, k);
 	/* in arrival order, so each peer's packets keep their order */
 	for (i = 0; i < k; i++) {
 		if (jobs[i].status) {

@@ -247,8 +247,14 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 	struct wgdp *dev = w->dev;
 	struct tx_item items[WG_BURST];
 	struct wg_aead_job jobs[WG_BURST];
-	unsigned k = 0;
+	struct wg_l3_inner inners[WG_BURST];
+	struct rte_mbuf *ms[WG_BURST];
+	struct wg_allowedips_owner *owners[WG_BURST], *o4[WG_BURST], *o6[WG_BURST];
+	const uint8_t *a4[WG_BURST], *a6[WG_BURST];
+	uint8_t i4[WG_BURST], i6[WG_BURST];
+	unsigned k = 0, np = 0, n4 = 0, n6 = 0;
 
+	/* pass 1: local duties, and the inner packets to route */
 	for (unsigned i = 0; i < WG_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
@@ -256,15 +262,10 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 		uint16_t len = rte_pktmbuf_data_len(m);
 		const struct wg_eth_hdr *eth = (const void *)frame;
-		struct wg_allowedips_owner *owner;
-		struct wg_l3_inner inner;
-		struct wg_peer *p;
-		uint16_t dst;
-		int ret;
+		struct wg_l3_inner *inner = &inners[np];
 
 		if (i + WG_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + WG_PREFETCH], void *));
-
 		if (m->nb_segs > 1 || len < sizeof(*eth)) {
 			WG_DROP(w, INSIDE_UNSUPPORTED);
 			rte_pktmbuf_free(m);
@@ -283,12 +284,40 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 		} else if (eth->type == rte_cpu_to_be_16(WG_ETHERTYPE_IPV6) && inside_neighbour(w, m, frame, len)) {
 			continue;
 		}
-		if (wg_l3_inner_parse(frame + sizeof(*eth), len - sizeof(*eth), &inner)) {
+		if (wg_l3_inner_parse(frame + sizeof(*eth), len - sizeof(*eth), inner)) {
 			WG_DROP(w, INSIDE_UNSUPPORTED);
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		owner = wg_allowedips_lookup(dev->aip, inner.family, inner.dst);
+		ms[np] = m;
+		if (inner->family == AF_INET) {
+			a4[n4] = inner->dst;
+			i4[n4++] = (uint8_t)np;
+		} else {
+			a6[n6] = inner->dst;
+			i6[n6++] = (uint8_t)np;
+		}
+		np++;
+	}
+	/* the allowed-IP walks of the burst, interleaved */
+	if (n4)
+		wg_allowedips_lookup_bulk(dev->aip, AF_INET, a4, o4, n4);
+	if (n6)
+		wg_allowedips_lookup_bulk(dev->aip, AF_INET6, a6, o6, n6);
+	for (unsigned i = 0; i < n4; i++)
+		owners[i4[i]] = o4[i];
+	for (unsigned i = 0; i < n6; i++)
+		owners[i6[i]] = o6[i];
+
+	/* pass 2: in arrival order, route, then seal what is ours */
+	for (unsigned i = 0; i < np; i++) {
+		struct rte_mbuf *m = ms[i];
+		const struct wg_l3_inner *inner = &inners[i];
+		struct wg_allowedips_owner *owner = owners[i];
+		struct wg_peer *p;
+		uint16_t dst;
+		int ret;
+
 		if (!owner) {
 			WG_DROP(w, NO_ROUTE);
 			rte_pktmbuf_free(m);
@@ -310,15 +339,15 @@ void wg_tx_inside(struct wg_worker *w, struct rte_mbuf **pkts, unsigned n, uint6
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (inner.len > p->mtu) {
+		if (inner->len > p->mtu) {
 			WG_DROP(w, TOO_BIG);
 			rte_pktmbuf_free(m);
 			continue;
 		}
 		/* the inner packet alone: no Ethernet header, no trailing bytes */
-		rte_pktmbuf_adj(m, sizeof(*eth));
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner.len));
-		ret = p->staged ? -ENOKEY : prepare(w, p, m, inner.len, now, &items[k], &jobs[k]);
+		rte_pktmbuf_adj(m, sizeof(struct wg_eth_hdr));
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner->len));
+		ret = p->staged ? -ENOKEY : prepare(w, p, m, inner->len, now, &items[k], &jobs[k]);
 		if (ret == -ENOKEY) {
 			stage(w, p, m); /* behind what already waits: order is kept */
 		} else if (ret) {
