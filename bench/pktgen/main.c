@@ -42,6 +42,7 @@
 #define RX_POOL 16383u
 #define LINK_WAIT_S 30.0
 #define ARP_WAIT_S 10.0
+#define LINGER_S 60.0
 
 static struct pg_ctx *g_ctx;
 
@@ -81,7 +82,9 @@ static void usage(FILE *f)
 		"      --window 8192 (packets sealed ahead, power of two) --prebuild (seal the\n"
 		"      window before each step, not during it) --drain 0.5 (s) --no-verify\n"
 		"      --rx-sample K (reverse: open 1 message in K, count the rest by header)\n"
-		"      --no-traffic (handshakes only) --json\n");
+		"      --no-traffic (handshakes only) --json\n"
+		"      --done-file PATH   after the reports create PATH, stop polling the ports and\n"
+		"                         wait (up to 60 s) for wgdp to close its side before ours\n");
 }
 
 uint64_t pg_now_ns(void)
@@ -248,7 +251,7 @@ enum {
 	O_DUT_IN, O_DUT_OUT_IP, O_OUT_GW, O_CLIENT_NET, O_DUT_IN_IP, O_IN_GW, O_TUNNEL_NET, O_DC_HOST, O_PORT,
 	O_CLIENT_PORT, O_MTU, O_HS_WINDOW, O_HS_RATE, O_HS_TIMEOUT, O_HS_RETRIES, O_COOKIE_DELAY, O_HS_WAIT,
 	O_KEEPALIVE, O_REKEY, O_DIR, O_RATE, O_DURATION, O_COUNT, O_SIZE, O_WINDOW, O_PREBUILD, O_DRAIN, O_NO_VERIFY,
-	O_NO_TRAFFIC, O_JSON, O_RX_SAMPLE,
+	O_NO_TRAFFIC, O_JSON, O_RX_SAMPLE, O_DONE_FILE,
 };
 
 struct cli {
@@ -328,6 +331,7 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 		{ "drain", required_argument, NULL, O_DRAIN }, { "no-verify", no_argument, NULL, O_NO_VERIFY },
 		{ "no-traffic", no_argument, NULL, O_NO_TRAFFIC }, { "json", no_argument, NULL, O_JSON },
 		{ "rx-sample", required_argument, NULL, O_RX_SAMPLE },
+		{ "done-file", required_argument, NULL, O_DONE_FILE },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct pg_opts *o = &cl->o;
@@ -474,6 +478,9 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 			break;
 		case O_NO_TRAFFIC:
 			cl->traffic = false;
+			break;
+		case O_DONE_FILE:
+			o->done_file = optarg;
 			break;
 		case O_JSON:
 			o->json = true;
@@ -692,6 +699,34 @@ static void print_macs(const struct pg_ctx *ctx)
 		a[0], a[1], a[2], a[3], a[4], a[5], b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
+/*
+ * --done-file: tell the script we are done, then leave the ports alone
+ * until wgdp has closed its side. DPDK 22.11's memif PMD unmaps a
+ * connection's shared memory from its interrupt thread when the peer goes
+ * away, without waiting for the lcores that poll the port: whichever side
+ * disconnects first can crash the other if it is still polling (seen:
+ * wgdp's worker, busy with a backlog, segfaulting in memif rx when we
+ * exited). So the order is: we stop polling, wgdp stops its workers and
+ * closes, our links go down, we close. Link status is read from the
+ * ethdev, not from the shared memory.
+ */
+static void linger(struct pg_ctx *ctx)
+{
+	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+	FILE *f = fopen(ctx->o->done_file, "w");
+
+	if (!f) {
+		fprintf(stderr, "wgdp-pktgen: cannot create %s: %s\n", ctx->o->done_file, strerror(errno));
+		return;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < (unsigned)(LINGER_S * 100) && !ctx->stop; i++) {
+		if (!link_up(&ctx->out) && !link_up(&ctx->in))
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
 static int run(struct pg_ctx *ctx, bool traffic)
 {
 	const struct pg_opts *o = ctx->o;
@@ -783,6 +818,8 @@ int main(int argc, char **argv)
 	if (!ret) {
 		print_layout(&ctx);
 		ret = run(&ctx, cl.traffic);
+		if (cl.o.done_file)
+			linger(&ctx);
 	} else {
 		ret = 1;
 	}

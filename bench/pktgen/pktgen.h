@@ -116,6 +116,7 @@ struct pg_opts {
 	bool verify;                /* compare every received byte with what was sent */
 	unsigned rx_sample;         /* reverse: open 1 message in rx_sample, count the rest by header */
 	bool json;
+	const char *done_file;      /* created after the reports; then we wait for wgdp to go */
 	unsigned keepalive_s;       /* client sends a keepalive after this much silence on receive */
 	unsigned rekey_s;           /* a session is renewed by a new handshake at this age */
 };

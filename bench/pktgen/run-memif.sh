@@ -141,20 +141,29 @@ if ! grep -q '^wgdp: public key' "$WLOG"; then
 fi
 grep '^wgdp: \(outside\|inside\|worker\|control\|public\)' "$WLOG" | sed 's/^/  /' >&2
 
-# in the background, so that a signal to this script is handled at once
+# In the background, so that a signal to this script is handled at once.
+# Shutdown order: wgdp-pktgen reports, creates $DONE and stops polling; then
+# wgdp is stopped (its workers first, then its ports); then wgdp-pktgen,
+# whose links went down, closes its ports. The side that disconnects first
+# must not be polling: memif unmaps the shared memory under a polling lcore
+# (wgdp segfaulted in memif rx when wgdp-pktgen exited during a backlog).
+DONE=$TMP/pktgen-$ID.done
+rm -f "$DONE"
 "$PKTGEN" -l 0 --no-huge -m "$PG_MEM" --file-prefix "$PG_PREFIX" --no-pci --no-telemetry --log-level='lib.*:notice' -- \
 	--outside "net_memif0,role=client,socket=$OUT_SOCK$PG_MEMIF_ARGS" \
 	--inside "net_memif1,role=client,socket=$IN_SOCK$PG_MEMIF_ARGS" \
-	--clients "$N" --seed "$SEED" --queues "$WORKERS" "$@" &
+	--clients "$N" --seed "$SEED" --queues "$WORKERS" --done-file "$DONE" "$@" &
 PGPID=$!
-wait "$PGPID"
-rc=$?
-PGPID=
+while kill -0 "$PGPID" 2>/dev/null && [ ! -e "$DONE" ]; do sleep 0.1; done
 
 stop_pid "$WPID" INT 150
 wait "$WPID"
 wrc=$?
 WPID=
+wait "$PGPID"
+rc=$?
+PGPID=
+rm -f "$DONE"
 if [ "$wrc" -ne 0 ] || ! grep -q '^wgdp: stopped' "$WLOG"; then
 	echo "run-memif: wgdp exited with status $wrc:" >&2
 	tail -20 "$WLOG" >&2
