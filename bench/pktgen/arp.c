@@ -71,7 +71,7 @@ static void send_arp(struct pg_ctx *ctx, struct pg_port *p, uint16_t op, const u
 		ctx->cnt.arp_requests_tx++;
 	else
 		ctx->cnt.arp_replies_tx++;
-	pg_ctl_send(ctx, p, m);
+	pg_ctl_send(ctx, p, 0, m);
 }
 
 void pg_arp_probe(struct pg_ctx *ctx, struct pg_port *p)

@@ -161,7 +161,7 @@ void pg_keepalive(struct pg_ctx *ctx, uint32_t c)
 		return;
 	cl->last_tx_tsc = pg_tsc();
 	ctx->cnt.keepalives_tx++;
-	pg_ctl_send(ctx, &ctx->out, m);
+	pg_ctl_send(ctx, &ctx->out, pg_client_queue(ctx, c), m);
 }
 
 static void send_initiation(struct pg_ctx *ctx, struct pg_hs_slot *s, uint64_t now)
@@ -189,7 +189,7 @@ static void send_initiation(struct pg_ctx *ctx, struct pg_hs_slot *s, uint64_t n
 		return;
 	cl->last_tx_tsc = now;
 	ctx->cnt.hs_initiations_tx++;
-	pg_ctl_send(ctx, &ctx->out, m);
+	pg_ctl_send(ctx, &ctx->out, pg_client_queue(ctx, s->client), m);
 }
 
 static void release(struct pg_ctx *ctx, struct pg_hs_slot *s)

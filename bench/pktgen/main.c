@@ -42,6 +42,7 @@
 #define RX_POOL 16383u
 #define LINK_WAIT_S 30.0
 #define ARP_WAIT_S 10.0
+#define LINGER_S 60.0
 
 static struct pg_ctx *g_ctx;
 
@@ -61,7 +62,10 @@ static void usage(FILE *f)
 		"      --print-config     print wgdp's whole config for this run and exit\n"
 		"      --outside DEVARGS  our port facing wgdp's outside (net_memif0,role=client,...)\n"
 		"      --inside DEVARGS   our port facing wgdp's inside\n"
-		"      --rxq N            rx queues per port (memif: wgdp's tx queues, default 2)\n"
+		"      --queues Q         tx queues per port (memif: wgdp's rx queues, i.e. its\n"
+		"                         workers; default 1); client i sends on queue i mod Q\n"
+		"      --rxq N            rx queues per port (memif: wgdp's tx queues; default Q + 1,\n"
+		"                         one per worker and one for wgdp's control thread)\n"
 		"      --server-key B64   wgdp's public key (default: the one --seed gives)\n"
 		"      --dut-outside D / --dut-inside D   wgdp's devargs, for --print-config\n"
 		"  addresses (defaults): --dut-outside-ip 192.0.2.1/24 --outside-gw 192.0.2.254\n"
@@ -78,7 +82,9 @@ static void usage(FILE *f)
 		"      --window 8192 (packets sealed ahead, power of two) --prebuild (seal the\n"
 		"      window before each step, not during it) --drain 0.5 (s) --no-verify\n"
 		"      --rx-sample K (reverse: open 1 message in K, count the rest by header)\n"
-		"      --no-traffic (handshakes only) --json\n");
+		"      --no-traffic (handshakes only) --json\n"
+		"      --done-file PATH   after the reports create PATH, stop polling the ports and\n"
+		"                         wait (up to 60 s) for wgdp to close its side before ours\n");
 }
 
 uint64_t pg_now_ns(void)
@@ -97,10 +103,10 @@ uint64_t pg_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-void pg_ctl_send(struct pg_ctx *ctx, struct pg_port *p, struct rte_mbuf *m)
+void pg_ctl_send(struct pg_ctx *ctx, struct pg_port *p, uint16_t q, struct rte_mbuf *m)
 {
-	p->ctl[p->n_ctl++] = m;
-	if (p->n_ctl == PG_BURST)
+	p->ctl[q][p->n_ctl[q]++] = m;
+	if (p->n_ctl[q] == PG_BURST)
 		pg_ctl_flush(ctx);
 }
 
@@ -108,14 +114,16 @@ static void flush_port(struct pg_ctx *ctx, struct pg_port *p)
 {
 	uint16_t sent;
 
-	if (!p->n_ctl)
-		return;
-	sent = rte_eth_tx_burst(p->id, 0, p->ctl, (uint16_t)p->n_ctl);
-	for (unsigned i = sent; i < p->n_ctl; i++) {
-		ctx->cnt.ctl_tx_drops++;
-		rte_pktmbuf_free(p->ctl[i]);
+	for (uint16_t q = 0; q < p->n_txq; q++) {
+		if (!p->n_ctl[q])
+			continue;
+		sent = rte_eth_tx_burst(p->id, q, p->ctl[q], (uint16_t)p->n_ctl[q]);
+		for (unsigned i = sent; i < p->n_ctl[q]; i++) {
+			ctx->cnt.ctl_tx_drops++;
+			rte_pktmbuf_free(p->ctl[q][i]);
+		}
+		p->n_ctl[q] = 0;
 	}
-	p->n_ctl = 0;
 }
 
 void pg_ctl_flush(struct pg_ctx *ctx)
@@ -239,11 +247,11 @@ static int parse_rates(const char *s, struct pg_opts *o)
 }
 
 enum {
-	O_SEED = 256, O_PRINT_PEERS, O_PRINT_CONFIG, O_OUTSIDE, O_INSIDE, O_RXQ, O_SERVER_KEY, O_DUT_OUT,
+	O_SEED = 256, O_PRINT_PEERS, O_PRINT_CONFIG, O_OUTSIDE, O_INSIDE, O_QUEUES, O_RXQ, O_SERVER_KEY, O_DUT_OUT,
 	O_DUT_IN, O_DUT_OUT_IP, O_OUT_GW, O_CLIENT_NET, O_DUT_IN_IP, O_IN_GW, O_TUNNEL_NET, O_DC_HOST, O_PORT,
 	O_CLIENT_PORT, O_MTU, O_HS_WINDOW, O_HS_RATE, O_HS_TIMEOUT, O_HS_RETRIES, O_COOKIE_DELAY, O_HS_WAIT,
 	O_KEEPALIVE, O_REKEY, O_DIR, O_RATE, O_DURATION, O_COUNT, O_SIZE, O_WINDOW, O_PREBUILD, O_DRAIN, O_NO_VERIFY,
-	O_NO_TRAFFIC, O_JSON, O_RX_SAMPLE,
+	O_NO_TRAFFIC, O_JSON, O_RX_SAMPLE, O_DONE_FILE,
 };
 
 struct cli {
@@ -260,7 +268,8 @@ static void defaults(struct cli *cl)
 	cl->traffic = true;
 	o->n_clients = 1;
 	o->seed = 1;
-	o->n_rxq = 2;
+	o->n_txq = 1;
+	o->n_rxq = 0; /* n_txq + 1 unless --rxq */
 	o->dut_outside_dev = "net_memif0,role=server,socket=/run/wgdp-pg-out.sock";
 	o->dut_inside_dev = "net_memif1,role=server,socket=/run/wgdp-pg-in.sock";
 	parse_ip("192.0.2.1/24", &o->dut_out_ip, &o->out_prefix);
@@ -297,7 +306,7 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 		{ "print-peers", no_argument, NULL, O_PRINT_PEERS },
 		{ "print-config", no_argument, NULL, O_PRINT_CONFIG },
 		{ "outside", required_argument, NULL, O_OUTSIDE }, { "inside", required_argument, NULL, O_INSIDE },
-		{ "rxq", required_argument, NULL, O_RXQ }, { "server-key", required_argument, NULL, O_SERVER_KEY },
+		{ "queues", required_argument, NULL, O_QUEUES }, { "rxq", required_argument, NULL, O_RXQ }, { "server-key", required_argument, NULL, O_SERVER_KEY },
 		{ "dut-outside", required_argument, NULL, O_DUT_OUT },
 		{ "dut-inside", required_argument, NULL, O_DUT_IN },
 		{ "dut-outside-ip", required_argument, NULL, O_DUT_OUT_IP },
@@ -322,6 +331,7 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 		{ "drain", required_argument, NULL, O_DRAIN }, { "no-verify", no_argument, NULL, O_NO_VERIFY },
 		{ "no-traffic", no_argument, NULL, O_NO_TRAFFIC }, { "json", no_argument, NULL, O_JSON },
 		{ "rx-sample", required_argument, NULL, O_RX_SAMPLE },
+		{ "done-file", required_argument, NULL, O_DONE_FILE },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct pg_opts *o = &cl->o;
@@ -349,6 +359,10 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 			break;
 		case O_INSIDE:
 			o->inside_dev = optarg;
+			break;
+		case O_QUEUES:
+			bad = parse_u64(optarg, &v) || v < 1 || v > PG_MAX_TXQ;
+			o->n_txq = (uint16_t)v;
 			break;
 		case O_RXQ:
 			bad = parse_u64(optarg, &v) || v < 1 || v > PG_MAX_RXQ;
@@ -465,6 +479,9 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 		case O_NO_TRAFFIC:
 			cl->traffic = false;
 			break;
+		case O_DONE_FILE:
+			o->done_file = optarg;
+			break;
 		case O_JSON:
 			o->json = true;
 			break;
@@ -487,6 +504,8 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 		fprintf(stderr, "wgdp-pktgen: unexpected argument `%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (!o->n_rxq)
+		o->n_rxq = (uint16_t)(o->n_txq + 1);
 	if ((uint64_t)o->client_net + o->n_clients > UINT32_MAX ||
 	    (uint64_t)o->tunnel_net + o->n_clients > UINT32_MAX) {
 		fprintf(stderr, "wgdp-pktgen: --client-net/--tunnel-net + %u clients overflow\n", o->n_clients);
@@ -506,12 +525,39 @@ static int parse_args(int argc, char **argv, struct cli *cl)
 
 /* ---- set-up --------------------------------------------------------------------- */
 
+/*
+ * DPDK 22.11's memif PMD numbers the packet buffers of all rings of a
+ * connection in a uint16_t (memif_init_rings(): slot = ring * ring_size +
+ * j), and the client, we, lays the region out: with more than 65,536 slots
+ * in all, the buffers of the later rings wrap onto those of the first ones
+ * and two rings write the same buffers (seen: corrupted frames, lost
+ * handshake responses with 2 + 3 rings of 16,384). Refuse such devargs.
+ */
+static bool memif_slots_ok(const char *devargs, unsigned n_rings)
+{
+	const char *r = strstr(devargs, "rsize=");
+	unsigned log2 = 10; /* the PMD's default: 1024 slots */
+
+	if (strncmp(devargs, "net_memif", 9))
+		return true;
+	if (r)
+		log2 = (unsigned)strtoul(r + 6, NULL, 10);
+	if (log2 <= 16 && ((uint64_t)n_rings << log2) <= 65536)
+		return true;
+	fprintf(stderr,
+		"wgdp-pktgen: %s: %u rings of 2^%u slots exceed memif's 65,536 buffer slots per\n"
+		"  connection (DPDK 22.11 numbers them in 16 bits, and rings would share buffers):\n"
+		"  use rsize=%u or fewer queues\n",
+		devargs, n_rings, log2, 16u - (unsigned)(32 - __builtin_clz(n_rings - 1u)));
+	return false;
+}
+
 static int open_port(struct pg_ctx *ctx, struct pg_port *p, const char *devargs, uint32_t my_ip, uint32_t dut_ip)
 {
 	struct wg_port_params params = {
 		.devargs = devargs,
 		.n_rxq = ctx->o->n_rxq,
-		.n_txq = 1,
+		.n_txq = ctx->o->n_txq,
 		.pool = ctx->rx_pool,
 	};
 	int ret = wg_port_open(&p->port, &params);
@@ -520,6 +566,7 @@ static int open_port(struct pg_ctx *ctx, struct pg_port *p, const char *devargs,
 		return ret;
 	p->id = p->port.port_id;
 	p->n_rxq = ctx->o->n_rxq;
+	p->n_txq = ctx->o->n_txq;
 	memcpy(p->mac, p->port.mac.addr_bytes, 6);
 	p->my_ip = my_ip;
 	p->dut_ip = dut_ip;
@@ -597,6 +644,8 @@ static int setup(struct pg_ctx *ctx)
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	if (!memif_slots_ok(o->outside_dev, o->n_txq + o->n_rxq) || !memif_slots_ok(o->inside_dev, o->n_txq + o->n_rxq))
+		return -EINVAL;
 	ret = open_port(ctx, &ctx->out, o->outside_dev, o->out_gw_ip, o->dut_out_ip);
 	if (!ret)
 		ret = open_port(ctx, &ctx->in, o->inside_dev, o->in_gw_ip, o->dut_in_ip);
@@ -634,9 +683,9 @@ static void print_layout(const struct pg_ctx *ctx)
 
 	wg_key_to_base64(k, ctx->server_pub);
 	fprintf(stderr,
-		"wgdp-pktgen: outside port %u %s, inside port %u %s, %u rx queues each; lcore %u; batch AEAD %s\n"
+		"wgdp-pktgen: outside port %u %s, inside port %u %s, %u tx / %u rx queues each; lcore %u; batch AEAD %s\n"
 		"wgdp-pktgen: %u clients (seed %" PRIu64 "), wgdp public key %s\n",
-		ctx->out.id, ctx->out.port.name, ctx->in.id, ctx->in.port.name, o->n_rxq, rte_lcore_id(),
+		ctx->out.id, ctx->out.port.name, ctx->in.id, ctx->in.port.name, o->n_txq, o->n_rxq, rte_lcore_id(),
 		wg_batch_aead_arch(ctx->aead), o->n_clients, o->seed, k);
 }
 
@@ -648,6 +697,34 @@ static void print_macs(const struct pg_ctx *ctx)
 		"wgdp-pktgen: wgdp outside MAC %02x:%02x:%02x:%02x:%02x:%02x, inside MAC "
 		"%02x:%02x:%02x:%02x:%02x:%02x\n",
 		a[0], a[1], a[2], a[3], a[4], a[5], b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+/*
+ * --done-file: tell the script we are done, then leave the ports alone
+ * until wgdp has closed its side. DPDK 22.11's memif PMD unmaps a
+ * connection's shared memory from its interrupt thread when the peer goes
+ * away, without waiting for the lcores that poll the port: whichever side
+ * disconnects first can crash the other if it is still polling (seen:
+ * wgdp's worker, busy with a backlog, segfaulting in memif rx when we
+ * exited). So the order is: we stop polling, wgdp stops its workers and
+ * closes, our links go down, we close. Link status is read from the
+ * ethdev, not from the shared memory.
+ */
+static void linger(struct pg_ctx *ctx)
+{
+	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+	FILE *f = fopen(ctx->o->done_file, "w");
+
+	if (!f) {
+		fprintf(stderr, "wgdp-pktgen: cannot create %s: %s\n", ctx->o->done_file, strerror(errno));
+		return;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < (unsigned)(LINGER_S * 100) && !ctx->stop; i++) {
+		if (!link_up(&ctx->out) && !link_up(&ctx->in))
+			return;
+		nanosleep(&tick, NULL);
+	}
 }
 
 static int run(struct pg_ctx *ctx, bool traffic)
@@ -679,6 +756,7 @@ static int run(struct pg_ctx *ctx, bool traffic)
 		for (unsigned i = 0; i < o->n_rates && !ctx->stop; i++)
 			pg_traffic_step(ctx, i + 1, o->rates[i]);
 	pg_report_counters(ctx, stdout);
+	pg_report_queues(ctx, stdout);
 	if (ctx->cnt.content_errors)
 		return 3;
 	return ctx->cnt.hs_established == o->n_clients ? 0 : 1;
@@ -740,6 +818,8 @@ int main(int argc, char **argv)
 	if (!ret) {
 		print_layout(&ctx);
 		ret = run(&ctx, cl.traffic);
+		if (cl.o.done_file)
+			linger(&ctx);
 	} else {
 		ret = 1;
 	}

@@ -18,7 +18,11 @@
  * that indexes the transmit-time log used for latency.
  *
  * Everything runs on one lcore (the main one): the machine has two cores
- * and wgdp needs the other. Modules, one concern each:
+ * and wgdp needs the other. With --queues Q each port has Q transmit
+ * queues: client i's packets, control frames included, always leave on
+ * queue i mod Q of either port (so each client's order is kept per queue,
+ * as RSS would keep a flow on one queue), and every receive queue is
+ * polled. Modules, one concern each:
  *   clients.c    keys from the seed, addresses, indices, --print-* output
  *   handshake.c  initiations, responses, cookie replies, retries, keepalives
  *   arp.c        ARP on both ports: answering for what we impersonate,
@@ -48,7 +52,8 @@
 #define PG_MAX_STEPS 64u
 #define PG_MAX_SIZES 8u
 #define PG_BURST 32u
-#define PG_MAX_RXQ 8u
+#define PG_MAX_RXQ 9u             /* wgdp's tx queues: one per worker + its control thread's */
+#define PG_MAX_TXQ 8u             /* --queues: wgdp's rx queues, one per worker */
 #define PG_MIN_INNER 64u          /* smallest inner packet: IPv4 + UDP + payload header + 4 */
 #define PG_MAX_INNER 1800u        /* largest inner packet (fits a 2 KiB mbuf with headers) */
 #define PG_PAYLOAD_MAGIC 0x47505747u /* "GWPG" little-endian: written by wgdp-pktgen */
@@ -76,7 +81,9 @@ struct pg_opts {
 	uint64_t seed;
 	const char *outside_dev, *inside_dev;       /* our ports (devargs) */
 	const char *dut_outside_dev, *dut_inside_dev; /* wgdp's, for --print-config */
-	uint16_t n_rxq;                 /* rx queues per port (memif: = wgdp's tx queues) */
+	uint16_t n_txq;                 /* --queues: tx queues per port (memif: = wgdp's rx queues) */
+	uint16_t n_rxq;                 /* rx queues per port (memif: = wgdp's tx queues; default
+					 * n_txq + 1, one per worker and the control thread's) */
 	bool have_server_pub;
 	uint8_t server_pub[WG_KEY_LEN]; /* wgdp's public key (default: from the seed) */
 
@@ -109,6 +116,7 @@ struct pg_opts {
 	bool verify;                /* compare every received byte with what was sent */
 	unsigned rx_sample;         /* reverse: open 1 message in rx_sample, count the rest by header */
 	bool json;
+	const char *done_file;      /* created after the reports; then we wait for wgdp to go */
 	unsigned keepalive_s;       /* client sends a keepalive after this much silence on receive */
 	unsigned rekey_s;           /* a session is renewed by a new handshake at this age */
 };
@@ -213,13 +221,13 @@ int pg_print_config(FILE *f, const struct pg_opts *o);
 struct pg_port {
 	struct wg_port port;
 	uint16_t id;
-	uint16_t n_rxq;
+	uint16_t n_rxq, n_txq;
 	uint8_t mac[6];          /* ours */
 	uint8_t dut_mac[6];      /* wgdp's on this link, learnt by ARP */
 	bool dut_known;
 	uint32_t my_ip, dut_ip;  /* the gateway we play, wgdp's address (host order) */
-	struct rte_mbuf *ctl[PG_BURST]; /* control frames waiting for pg_ctl_flush */
-	unsigned n_ctl;
+	struct rte_mbuf *ctl[PG_MAX_TXQ][PG_BURST]; /* control frames waiting for pg_ctl_flush, by queue */
+	unsigned n_ctl[PG_MAX_TXQ];
 };
 
 struct pg_hs;
@@ -241,7 +249,8 @@ struct pg_ctx {
 	struct pg_dir_stats st[PG_NDIR];
 	struct pg_counters cnt;
 	uint64_t *txlog[PG_NDIR]; /* tsc at transmit, by gseq & mask */
-	uint64_t gseq_sent[PG_NDIR]; /* packets transmitted so far (the next gseq to go) */
+	uint64_t gseq_sent[PG_NDIR]; /* the next gseq to hand out: every lower one was sent, is
+				      * waiting in a queue's stage, or was thrown away */
 	uint64_t hz;
 	bool in_step;
 	uint64_t rx_msgs;        /* reverse data messages seen, for rx_sample */
@@ -257,8 +266,14 @@ static inline uint64_t pg_tsc(void)
 uint64_t pg_now_ns(void);
 uint64_t pg_realtime_ns(void);
 
-/* queue a control frame (ARP, handshake, keepalive) on a port; sent by pg_ctl_flush */
-void pg_ctl_send(struct pg_ctx *ctx, struct pg_port *p, struct rte_mbuf *m);
+/* the transmit queue of client c's packets (on both ports) */
+static inline uint16_t pg_client_queue(const struct pg_ctx *ctx, uint32_t c)
+{
+	return (uint16_t)(c % ctx->out.n_txq);
+}
+
+/* queue a control frame (ARP, handshake, keepalive) on tx queue q of a port; sent by pg_ctl_flush */
+void pg_ctl_send(struct pg_ctx *ctx, struct pg_port *p, uint16_t q, struct rte_mbuf *m);
 void pg_ctl_flush(struct pg_ctx *ctx);
 /* one round of everything but traffic transmission: rx, handshakes, timers */
 void pg_poll(struct pg_ctx *ctx);
@@ -321,5 +336,7 @@ void pg_keepalive(struct pg_ctx *ctx, uint32_t c);
 void pg_report_handshakes(const struct pg_ctx *ctx, double secs, FILE *f);
 void pg_report_step(const struct pg_ctx *ctx, unsigned step, double rate, double secs, FILE *f);
 void pg_report_counters(const struct pg_ctx *ctx, FILE *f);
+/* packets per tx and rx queue of both ports over the run */
+void pg_report_queues(const struct pg_ctx *ctx, FILE *f);
 
 #endif

@@ -7,6 +7,8 @@
  *   {"type":"handshakes", ...}  once, after the handshake phase
  *   {"type":"step", "dir":"fwd"|"rev", ...}  per step and direction
  *   {"type":"counters", ...}  once, at the end
+ *   {"type":"queues", "outside":{"tx":[...],"rx":[...]}, "inside":...}
+ *                              packets per queue over the run (the port's counters)
  *
  * Rates are over the step's sending time (not the drain after it): offered
  * = what we transmitted, received = what came back verified. bps counts
@@ -15,6 +17,8 @@
  */
 #include <inttypes.h>
 #include <string.h>
+
+#include <rte_ethdev.h>
 
 #include "bench/pktgen/pktgen.h"
 
@@ -168,5 +172,34 @@ void pg_report_counters(const struct pg_ctx *ctx, FILE *f)
 	PG_COUNTERS(PG_X_PRINT)
 #undef PG_X_PRINT
 	fprintf(f, ctx->o->json ? "}\n" : "\n");
+	fflush(f);
+}
+
+static void report_port_queues(const struct pg_port *p, const char *name, bool json, FILE *f)
+{
+	struct rte_eth_stats es;
+	const char *sep = "";
+
+	if (rte_eth_stats_get(p->id, &es))
+		memset(&es, 0, sizeof(es));
+	fprintf(f, json ? "\"%s\":{\"tx\":[" : " %s tx ", name);
+	for (uint16_t q = 0; q < p->n_txq && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; q++, sep = json ? "," : " ")
+		fprintf(f, "%s%" PRIu64, sep, es.q_opackets[q]);
+	fprintf(f, json ? "],\"rx\":[" : ", rx ");
+	sep = "";
+	for (uint16_t q = 0; q < p->n_rxq && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; q++, sep = json ? "," : " ")
+		fprintf(f, "%s%" PRIu64, sep, es.q_ipackets[q]);
+	fprintf(f, json ? "]}" : "");
+}
+
+void pg_report_queues(const struct pg_ctx *ctx, FILE *f)
+{
+	bool json = ctx->o->json;
+
+	fprintf(f, json ? "{\"type\":\"queues\"," : "queues (packets):");
+	report_port_queues(&ctx->out, "outside", json, f);
+	fprintf(f, json ? "," : ";");
+	report_port_queues(&ctx->in, "inside", json, f);
+	fprintf(f, json ? "}\n" : "\n");
 	fflush(f);
 }

@@ -28,6 +28,16 @@
  * Reverse (datacenter -> wgdp's inside): plaintext frames made at the time
  * they are sent (a copy of the template, no crypto).
  *
+ * Queues: client c's packets leave on tx queue c mod Q of the port. Both
+ * directions go through a small stage per queue (forward: taken from the
+ * window in order; reverse: built in order); a stage keeps what its queue
+ * refused, in order, for the next round, and while one stage is full
+ * nothing more is taken for any queue, so a client's packets never pass
+ * each other. A packet's gseq is fixed when it is made, so the transmit
+ * log is written by gseq just before every attempt to send it (the last
+ * write is the real one); gseqs of packets thrown away at the end of a
+ * step are never reused.
+ *
  * Rate: per direction, packets due = elapsed * rate; 0 means as fast as
  * the loop goes. Everything is on one lcore with rx (pg_poll).
  */
@@ -47,9 +57,20 @@
 #define FILL_BATCH 64u
 #define OUTER_LEN (14u + 20u + 8u)
 
+#define STAGE (2u * PG_BURST)
+
 struct slot_meta {
 	uint32_t client;
 	uint16_t len;
+};
+
+/* packets of one tx queue waiting to go, oldest first */
+struct stage {
+	struct rte_mbuf *m[STAGE];
+	uint64_t gseq[STAGE];
+	uint32_t client[STAGE];
+	uint16_t len[STAGE];     /* inner IP bytes */
+	unsigned n;
 };
 
 struct pg_traffic {
@@ -63,9 +84,8 @@ struct pg_traffic {
 	uint8_t *tpl[PG_MAX_SIZES];
 	int8_t tpl_of_len[PG_MAX_INNER + 1];
 	uint16_t ip_id;
-	struct rte_mbuf *rev_pending[PG_BURST]; /* built, refused by the port, sent next */
-	uint16_t rev_lens[PG_BURST];
-	unsigned n_rev_pending;
+	struct stage stage[PG_NDIR][PG_MAX_TXQ];
+	unsigned n_staged[PG_NDIR]; /* over all queues */
 };
 
 static void put32(uint8_t *dst, uint32_t host)
@@ -252,15 +272,18 @@ static void discard(struct pg_ctx *ctx)
 		rte_pktmbuf_free(tr->ring[pos & tr->mask]);
 		tr->ring[pos & tr->mask] = NULL;
 	}
-	while (tr->n_rev_pending) {
-		struct rte_mbuf *m = tr->rev_pending[--tr->n_rev_pending];
-		const struct pg_payload *pl = rte_pktmbuf_mtod_offset(m, const struct pg_payload *,
-								      14 + PG_INNER_HDRS);
+	/* a client's unsent packets are its newest ones, so counting down is a roll-back */
+	for (unsigned d = 0; d < PG_NDIR; d++)
+		for (unsigned q = 0; q < PG_MAX_TXQ; q++) {
+			struct stage *sg = &tr->stage[d][q];
 
-		ctx->clients[pl->client].seq_tx[PG_REV]--;
-		tr->next_gseq_rev--;
-		rte_pktmbuf_free(m);
-	}
+			while (sg->n) {
+				sg->n--;
+				ctx->clients[sg->client[sg->n]].seq_tx[d]--;
+				rte_pktmbuf_free(sg->m[sg->n]);
+			}
+			tr->n_staged[d] = 0;
+		}
 }
 
 void pg_traffic_destroy(struct pg_ctx *ctx)
@@ -335,105 +358,135 @@ static unsigned fill(struct pg_ctx *ctx, unsigned max)
 	return n;
 }
 
-/* transmit up to n window packets; returns how many left */
+/*
+ * Send what the stages of direction d hold, queue by queue, on port p;
+ * returns how many went. A stage keeps what its queue refused.
+ */
+static unsigned flush_stages(struct pg_ctx *ctx, enum pg_dir d, const struct pg_port *p, uint64_t now)
+{
+	struct pg_traffic *tr = ctx->tr;
+	struct pg_dir_stats *st = &ctx->st[d];
+	const uint64_t log_mask = (1u << PG_TXLOG_BITS) - 1;
+	uint32_t wire[STAGE];
+	unsigned total = 0;
+
+	for (uint16_t q = 0; q < p->n_txq; q++) {
+		struct stage *sg = &tr->stage[d][q];
+		unsigned sent;
+
+		if (!sg->n)
+			continue;
+		for (unsigned i = 0; i < sg->n; i++) {
+			wire[i] = rte_pktmbuf_pkt_len(sg->m[i]); /* the port frees what it takes */
+			ctx->txlog[d][sg->gseq[i] & log_mask] = now;
+		}
+		sent = rte_eth_tx_burst(p->id, q, sg->m, (uint16_t)sg->n);
+		for (unsigned i = 0; i < sent; i++) {
+			st->tx_bytes += sg->len[i];
+			st->tx_wire += wire[i];
+		}
+		if (sent < sg->n) {
+			st->tx_full++;
+			sg->n -= sent;
+			memmove(sg->m, sg->m + sent, sg->n * sizeof(sg->m[0]));
+			memmove(sg->gseq, sg->gseq + sent, sg->n * sizeof(sg->gseq[0]));
+			memmove(sg->client, sg->client + sent, sg->n * sizeof(sg->client[0]));
+			memmove(sg->len, sg->len + sent, sg->n * sizeof(sg->len[0]));
+		} else {
+			sg->n = 0;
+		}
+		total += sent;
+	}
+	st->tx_pkts += total;
+	tr->n_staged[d] -= total;
+	return total;
+}
+
+static void stage_put(struct pg_traffic *tr, enum pg_dir d, uint16_t q, struct rte_mbuf *m, uint64_t gseq,
+		      uint32_t c, uint16_t len)
+{
+	struct stage *sg = &tr->stage[d][q];
+
+	tr->n_staged[d]++;
+	sg->m[sg->n] = m;
+	sg->gseq[sg->n] = gseq;
+	sg->client[sg->n] = c;
+	sg->len[sg->n] = len;
+	sg->n++;
+}
+
+/*
+ * Send n packets (what the stages hold first, then from the window into
+ * their queues' stages); returns how many went.
+ */
 static unsigned send_fwd(struct pg_ctx *ctx, unsigned n, uint64_t now)
 {
 	struct pg_traffic *tr = ctx->tr;
-	struct pg_dir_stats *st = &ctx->st[PG_FWD];
-	uint64_t avail = tr->head - tr->tail;
-	uint32_t wire[PG_BURST];
-	unsigned first, sent;
 
 	if (n > PG_BURST)
 		n = PG_BURST;
-	if (n > avail)
-		n = (unsigned)avail;
-	first = (unsigned)(tr->tail & tr->mask);
-	if (n > tr->mask + 1 - first)
-		n = tr->mask + 1 - first; /* contiguous in the ring */
-	if (!n)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		wire[i] = rte_pktmbuf_pkt_len(tr->ring[first + i]);
-	sent = rte_eth_tx_burst(ctx->out.id, 0, &tr->ring[first], (uint16_t)n);
-	for (unsigned i = 0; i < sent; i++) {
-		uint64_t gseq = tr->tail + i;
+	n = n > tr->n_staged[PG_FWD] ? n - tr->n_staged[PG_FWD] : 0;
+	while (n && tr->head > tr->tail) {
+		unsigned slot = (unsigned)(tr->tail & tr->mask);
+		const struct slot_meta *mt = &tr->meta[slot];
+		uint16_t q = pg_client_queue(ctx, mt->client);
 
-		ctx->txlog[PG_FWD][gseq & ((1u << PG_TXLOG_BITS) - 1)] = now;
-		st->tx_bytes += tr->meta[first + i].len;
-		st->tx_wire += wire[i];
-		tr->ring[first + i] = NULL;
+		if (tr->stage[PG_FWD][q].n == STAGE)
+			break; /* that queue is refusing: keep the window's order */
+		stage_put(tr, PG_FWD, q, tr->ring[slot], tr->tail, mt->client, mt->len);
+		tr->ring[slot] = NULL;
+		tr->tail++;
+		n--;
 	}
-	tr->tail += sent;
-	st->tx_pkts += sent;
 	ctx->gseq_sent[PG_FWD] = tr->tail;
-	if (sent < n)
-		st->tx_full++;
-	return sent;
+	return flush_stages(ctx, PG_FWD, &ctx->out, now);
 }
 
 /* ---- reverse: plaintext from the datacenter ---------------------------------------- */
 
+/* send n packets: what the stages hold, then new ones (round robin over the clients) */
 static unsigned send_rev(struct pg_ctx *ctx, unsigned n, uint64_t now)
 {
 	struct pg_traffic *tr = ctx->tr;
-	struct pg_dir_stats *st = &ctx->st[PG_REV];
-	unsigned have = tr->n_rev_pending, sent;
+	struct rte_mbuf *ms[PG_BURST];
+	unsigned room[PG_MAX_TXQ], want = 0;
 
 	if (n > PG_BURST)
 		n = PG_BURST;
-	if (have < n && ctx->n_active) {
-		unsigned want = n - have;
+	n = n > tr->n_staged[PG_REV] ? n - tr->n_staged[PG_REV] : 0;
+	for (uint16_t q = 0; q < ctx->in.n_txq; q++)
+		room[q] = STAGE - tr->stage[PG_REV][q].n;
+	while (want < n && ctx->n_active) {
+		uint16_t q = pg_client_queue(ctx, ctx->active[(tr->k[PG_REV] + want) % ctx->n_active]);
 
-		if (rte_pktmbuf_alloc_bulk(ctx->tx_pool, tr->rev_pending + have, want)) {
-			ctx->cnt.no_mbuf++;
-			want = 0;
-		}
-		for (unsigned i = 0; i < want; i++) {
-			struct rte_mbuf *m = tr->rev_pending[have + i];
-			uint64_t k = tr->k[PG_REV]++;
-			uint32_t c = ctx->active[k % ctx->n_active];
-			uint16_t len = tr->size_tab[k % SIZE_TAB];
-			uint8_t *frame = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + len));
-			struct wg_eth_hdr *eth = (struct wg_eth_hdr *)frame;
-
-			if (!frame) { /* cannot happen: the pool's mbufs fit the largest size */
-				rte_pktmbuf_free(m);
-				want = i;
-				break;
-			}
-			memcpy(eth->dst, ctx->in.dut_mac, 6);
-			memcpy(eth->src, ctx->in.mac, 6);
-			eth->type = rte_cpu_to_be_16(WG_ETHERTYPE_IPV4);
-			write_inner(ctx, frame + 14, len, c, PG_REV, tr->next_gseq_rev++);
-			tr->rev_lens[have + i] = len;
-		}
-		for (unsigned i = have + want; i < n; i++)
-			if (i > have + want) /* mbufs after a failed append */
-				rte_pktmbuf_free(tr->rev_pending[i]);
-		have += want;
+		if (!room[q])
+			break; /* that queue is refusing: the clients after it wait too */
+		room[q]--;
+		want++;
 	}
-	if (n > have)
-		n = have;
-	if (!n)
-		return 0;
-	sent = rte_eth_tx_burst(ctx->in.id, 0, tr->rev_pending, (uint16_t)n);
-	for (unsigned i = 0; i < sent; i++) {
-		uint64_t gseq = ctx->gseq_sent[PG_REV] + i;
-
-		ctx->txlog[PG_REV][gseq & ((1u << PG_TXLOG_BITS) - 1)] = now;
-		st->tx_bytes += tr->rev_lens[i];
-		st->tx_wire += 14u + tr->rev_lens[i];
+	if (want && rte_pktmbuf_alloc_bulk(ctx->tx_pool, ms, want)) {
+		ctx->cnt.no_mbuf++;
+		want = 0;
 	}
-	ctx->gseq_sent[PG_REV] += sent;
-	st->tx_pkts += sent;
-	/* keep the refused ones, in order, for the next round */
-	memmove(tr->rev_pending, tr->rev_pending + sent, (have - sent) * sizeof(tr->rev_pending[0]));
-	memmove(tr->rev_lens, tr->rev_lens + sent, (have - sent) * sizeof(tr->rev_lens[0]));
-	tr->n_rev_pending = have - sent;
-	if (sent < n)
-		st->tx_full++;
-	return sent;
+	for (unsigned i = 0; i < want; i++) {
+		uint64_t k = tr->k[PG_REV]++;
+		uint32_t c = ctx->active[k % ctx->n_active];
+		uint16_t len = tr->size_tab[k % SIZE_TAB];
+		uint8_t *frame = rte_pktmbuf_mtod(ms[i], uint8_t *);
+		struct wg_eth_hdr *eth = (struct wg_eth_hdr *)frame;
+		uint64_t gseq = tr->next_gseq_rev++;
+
+		/* the pool's mbufs are sized for the largest sealed frame, longer than this */
+		ms[i]->data_len = (uint16_t)(14 + len);
+		ms[i]->pkt_len = 14u + len;
+		memcpy(eth->dst, ctx->in.dut_mac, 6);
+		memcpy(eth->src, ctx->in.mac, 6);
+		eth->type = rte_cpu_to_be_16(WG_ETHERTYPE_IPV4);
+		write_inner(ctx, frame + 14, len, c, PG_REV, gseq);
+		stage_put(tr, PG_REV, pg_client_queue(ctx, c), ms[i], gseq, c, len);
+	}
+	ctx->gseq_sent[PG_REV] = tr->next_gseq_rev;
+	return flush_stages(ctx, PG_REV, &ctx->in, now);
 }
 
 /* ---- a step -------------------------------------------------------------------------- */
@@ -509,7 +562,7 @@ void pg_traffic_step(struct pg_ctx *ctx, unsigned step, double rate)
 			if (d == PG_FWD) {
 				unsigned k = send_fwd(ctx, (unsigned)RTE_MIN(due - sent[d], (uint64_t)PG_BURST), now);
 
-				if (!k && tr->head == tr->tail) {
+				if (!k && tr->head == tr->tail && !tr->n_staged[PG_FWD]) {
 					ctx->st[PG_FWD].gen_empty++;
 					if (o->prebuild)
 						limit[d] = sent[d]; /* the window is all there is */
