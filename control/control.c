@@ -669,6 +669,18 @@ static void keep_gateways(struct wg_side *side, uint64_t now)
 	}
 }
 
+static void keep_gateways_once_up(struct wg_side *side, uint64_t now)
+{
+	struct rte_eth_link link;
+
+	if (side->gateways_kept || !side->neigh || !side->port.started)
+		return;
+	if (rte_eth_link_get_nowait(side->port.port_id, &link) || link.link_status != RTE_ETH_LINK_UP)
+		return;
+	keep_gateways(side, now);
+	side->gateways_kept = true;
+}
+
 /* ---------------------------------------------------------------------------
  * set-up and the loop
  */
@@ -791,6 +803,9 @@ void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 		   ", cookies tx %" PRIu64 "\n",
 		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
 		sum.handshakes_rx, sum.handshakes_tx, sum.cookies_tx);
+	if (dev->scale)
+		fprintf(f, "wgdp: scale ups %" PRIu64 " downs %" PRIu64 " buckets moved %" PRIu64 ", active workers %u of %u\n",
+			dev->scale->ups, dev->scale->downs, dev->scale->buckets_moved, dev->scale->n_active, dev->n_workers);
 	for (unsigned d = 0; d < WG_DROP_MAX; d++)
 		if (sum.drops[d])
 			fprintf(f, "wgdp: drop %s %" PRIu64 "\n", wg_drop_names[d], sum.drops[d]);
@@ -806,8 +821,6 @@ void wg_control_run(struct wgdp *dev)
 {
 	uint64_t next_tick = 0, next_neigh_tick = 0, nap_ns = IDLE_SLEEP_NS;
 
-	keep_gateways(&dev->out, wg_now_ns());
-	keep_gateways(&dev->in, wg_now_ns());
 	while (!__atomic_load_n(&dev->stop, __ATOMIC_RELAXED)) {
 		uint64_t now = wg_now_ns();
 		struct rte_mbuf *m[BURST];
@@ -829,6 +842,9 @@ void wg_control_run(struct wgdp *dev)
 			work += n;
 		}
 		if (now >= next_tick) {
+			/* gateways are resolved and kept from when their link is up (memif: the peer connected) */
+			keep_gateways_once_up(&dev->out, now);
+			keep_gateways_once_up(&dev->in, now);
 			tick_peers(dev, now);
 			/* notes first: a use they report keeps an entry from gc */
 			take_neighbour_notes(&dev->out, now);

@@ -142,6 +142,7 @@ struct wg_side {
 	uint16_t control_queue;                /* control thread's TX queue */
 	struct rte_ring *ctl_tx;               /* or, with too few queues, via worker 0 */
 	uint16_t ip_id;                        /* control thread's IPv4 ids here */
+	bool gateways_kept;                    /* its gateways are resolved and kept (link came up) */
 };
 
 /* an element of the RCU defer queue: free obj with fn after a grace period */

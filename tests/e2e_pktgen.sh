@@ -17,6 +17,11 @@
 #            forwarded exactly what was sent and dropped nothing for any
 #            reason; pktgen saw nothing unexpected; both exit cleanly; no
 #            process, DPDK runtime directory or socket is left behind.
+#   mig/...  the mq run with autoscaling, driven through PATCH /api/v1/lcores: worker 1
+#            parks 1 s into the 50 kpps step and comes back 1 s later (two bucket
+#            migrations under traffic); no loss, no inner reordering or gap, no
+#            drop (WireGuard counter order is reported, not checked: the two owners
+#            transmit on different TX queues, docs/dataplane.md)
 #   mq/...   the same with 1,000 clients, wgdp with `Workers = 1-2` (lcores
 #            0@0,1@1,2@0) and pktgen with --queues 2 (client i on queue
 #            i mod 2 of both ports). SKIP while wgdp refuses two workers
@@ -81,12 +86,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# run NAME WORKERS CLIENTS: run-memif.sh with traffic both ways; sets RC and
+# run NAME WORKERS CLIENTS [APPLIANCE-LINES]: run-memif.sh with traffic both ways; sets RC and
 # RPID, output in $TMP/NAME.{out,err}, config and logs in $TMP/NAME/
 run() {
 	local name=$1 workers=$2 clients=$3
 	mkdir -p "$TMP/$name"
-	PG_BUILD=$PG_BUILD PG_TMP=$TMP/$name timeout -k 20 180 bash "$RUN_MEMIF" -n "$clients" -s 7 -w "$workers" -- \
+	WGDP_EXTRA=${4:-} PG_BUILD=$PG_BUILD PG_TMP=$TMP/$name timeout -k 20 180 bash "$RUN_MEMIF" -n "$clients" -s 7 -w "$workers" -- \
 		--dir both --rate "1000,$RATE" --duration "$SECS" --drain 1 --hs-wait 60 --json \
 		>"$TMP/$name.out" 2>"$TMP/$name.err" &
 	RPID=$!
@@ -122,8 +127,11 @@ check() {
 	while IFS='|' read -r verdict case detail; do
 		if [ "$verdict" = PASS ]; then pass "$sfx/$case" "$detail"; else fail "$sfx/$case" "$detail"; fi
 	done < <(python3 - "$TMP/$name.out" "$clients" "$RATE" "$SECS" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 path, clients, rate, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+# a run with migrations: the old and the new owner transmit on different TX queues, so a
+# receiver may see WireGuard counters out of order there (inner order is still checked)
+lenient = os.environ.get("PG_LENIENT_CTR") == "1"
 hs, steps, counters, queues, wgdp, drops = None, {}, None, None, None, []
 for line in open(path):
     line = line.strip()
@@ -157,7 +165,8 @@ else:
         "; not checked: reordered %d, gaps %d" % (sum(s["reordered"] for s in warm), sum(s["gaps"] for s in warm)))
 want = rate * secs
 for d, zero in (("fwd", ("lost", "reordered", "gaps", "bad", "stale")),
-                ("rev", ("lost", "reordered", "gaps", "bad", "bad_tag", "ctr_reordered", "stale"))):
+                ("rev", ("lost", "reordered", "gaps", "bad", "bad_tag", "stale") +
+                 (() if lenient else ("ctr_reordered",)))):
     s = steps.get((2, d))
     if s is None:
         out(False, d, "no %s step in the report" % d)
@@ -171,7 +180,8 @@ for d, zero in (("fwd", ("lost", "reordered", "gaps", "bad", "stale")),
     out(not bad and not short and s["rx_pkts"] == s["tx_pkts"], d,
         "sent %d (%.0f pps over %.2f s), received %d, %s%s; latency us p50 %.0f p99 %.0f max %.0f"
         % (s["tx_pkts"], s["tx_pps"], s["secs"], s["rx_pkts"],
-           ", ".join(bad) if bad else ", ".join("%s 0" % k for k in zero),
+           (", ".join(bad) if bad else ", ".join("%s 0" % k for k in zero)) +
+           (" (ctr_reordered %d, not checked)" % s.get("ctr_reordered", 0) if lenient and d == "rev" else ""),
            "; fewer than a tenth of the %d due" % want if short else "",
            lat["p50"] / 1e3, lat["p99"] / 1e3, lat["max"] / 1e3))
 # client i goes out on queue i mod Q of each port, and comes back on the queue of
@@ -183,7 +193,9 @@ else:
     for port in ("outside", "inside"):
         tx, rx = queues[port]["tx"], queues[port]["rx"]
         nq = len(tx)
-        ok = ok and all(t >= 0.25 * sum(tx) / nq for t in tx) and all(r >= 0.25 * sum(rx[:nq]) / nq for r in rx[:nq])
+        # with a migration, a worker transmits only part of the time: some, not a share
+        least = (lambda tot: 1) if lenient else (lambda tot: 0.25 * tot / nq)
+        ok = ok and all(t >= 0.25 * sum(tx) / nq for t in tx) and all(r >= least(sum(rx[:nq])) for r in rx[:nq])
         parts.append("%s tx %s rx %s" % (port, "/".join(map(str, tx)), "/".join(map(str, rx))))
     out(ok, "queues", "packets per queue: " + "; ".join(parts) +
         ("" if ok else " (a queue carried less than a quarter of its share)"))
@@ -235,19 +247,53 @@ check_cleanup one
 FAILED=$((FAILED | f0))
 note "one: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 
-# ---- two workers, --queues 2, 1,000 clients (when wgdp accepts it) --------------
+# ---- two workers, --queues 2, 1,000 clients, autoscaling off ---------------------
 T0=$(date +%s.%N)
-run mq 2 1000
+run mq 2 1000 "Autoscale = off"
 f0=$FAILED
 FAILED=0
-if grep -q 'this build runs one worker' "$TMP/mq.err"; then
-	skip mq/traffic "wgdp refuses Workers = 1-2: $(grep -o 'Workers: .*' "$TMP/mq.err" | head -1)"
-	check_cleanup mq
-else
-	check mq mq 1000
-	check_cleanup mq
-	[ "$FAILED" -eq 0 ] || show_logs mq
-fi
+check mq mq 1000
+check_cleanup mq
+[ "$FAILED" -eq 0 ] || show_logs mq
 FAILED=$((FAILED | f0))
 note "mq: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+
+# ---- the same with autoscaling: worker 1 parks during the traffic (migration) -----
+T0=$(date +%s.%N)
+# the REST API drives the migrations: worker 1 parks 1 s into the 50 kpps step, and comes
+# back 1 s later
+APIPORT=$((20000 + RANDOM % 20000))
+head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TMP/api.token"
+chmod 600 "$TMP/api.token"
+mkdir -p "$TMP/mig"
+WGDP_EXTRA=$'ApiTokenFile = '"$TMP/api.token"$'\nApiListen = 127.0.0.1:'"$APIPORT" \
+	PG_BUILD=$PG_BUILD PG_TMP=$TMP/mig timeout -k 20 180 bash "$RUN_MEMIF" -n 1000 -s 7 -w 2 -- \
+	--dir both --rate "1000,$RATE" --duration "$SECS" --drain 1 --hs-wait 60 --json \
+	>"$TMP/mig.out" 2>"$TMP/mig.err" &
+RPID=$!
+lcores() {
+	curl -s -m 5 -X "$1" -H "Authorization: Bearer $(cat "$TMP/api.token")" ${2:+-H "Content-Type: application/json" -d "$2"} \
+		"http://127.0.0.1:$APIPORT/api/v1/lcores" >/dev/null
+}
+for _ in $(seq 1 1200); do
+	[ "$(grep -c '"type":"step"' "$TMP/mig.out" 2>/dev/null)" -ge 2 ] && break # the warm-up is over
+	kill -0 "$RPID" 2>/dev/null || break
+	sleep 0.05
+done
+sleep 1
+lcores PATCH '{"max_workers": 1}'
+sleep 1
+lcores PATCH '{"max_workers": 2}'
+wait "$RPID"
+RC=$?
+PG_LENIENT_CTR=1 check mig mig 1000
+if grep -q '^wgdp: scale ups [1-9].*downs [1-9]' "$TMP/mig/wgdp.log"; then
+	pass mig/migrated "$(grep '^wgdp: scale' "$TMP/mig/wgdp.log")"
+else
+	fail mig/migrated "no worker was parked and woken during the run: $(grep '^wgdp: scale' "$TMP/mig/wgdp.log")"
+fi
+check_cleanup mig
+[ "$FAILED" -eq 0 ] || show_logs mig
+FAILED=$((FAILED | f0))
+note "mig: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 exit "$FAILED"
