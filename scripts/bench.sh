@@ -5,6 +5,7 @@
 # never from timed unit tests.
 #
 #   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision] [--peer-scale] [--idle]
+#                    [--dataplane [--dp-duration S] [--dp-wait-idle S]]
 #
 # --provision also runs bench/provision_bench.sh (100,000 peers through the
 # REST API and wg setconf, memory per peer; several minutes).
@@ -12,24 +13,36 @@
 # cost at 1, 10,000 and 1,000,000 peers; about a minute and 3 GB of memory).
 # --idle also runs bench/idle_bench.sh (idle CPU with autoscaling on and off,
 # time for a parked worker to come back; about 30 s per repeat).
+# --dataplane also runs bench/dataplane_bench.sh: wgdp's decrypt+forward and
+# encrypt+forward rates with wgdp-pktgen over memif (64, 512, 1420 bytes; 1
+# and 10,000 peers) against the raw AEAD rate measured in the same run, R
+# steps each (R: --repeats if given, else 3), S seconds per step (1.5),
+# waiting up to --dp-wait-idle seconds for a quiet machine before each row
+# (0); a markdown table for docs/performance.md; about 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CPU=$(($(nproc) - 1))
 REPEATS=7
+REPEATS_SET=0
 JSON=()
 PROVISION=0
 IDLE=0
 PEER_SCALE=0
+DATAPLANE=0
+DP_ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpu) CPU=$2; shift 2 ;;
-	--repeats) REPEATS=$2; shift 2 ;;
+	--repeats) REPEATS=$2; REPEATS_SET=1; shift 2 ;;
 	--json) JSON=(--json); shift ;;
 	--provision) PROVISION=1; shift ;;
 	--idle) IDLE=1; shift ;;
 	--peer-scale) PEER_SCALE=1; shift ;;
-	-h|--help) sed -n '3,14p' "$0"; exit 0 ;;
+	--dataplane) DATAPLANE=1; shift ;;
+	--dp-duration) DP_ARGS+=(--duration "$2"); shift 2 ;;
+	--dp-wait-idle) DP_ARGS+=(--wait-idle "$2"); shift 2 ;;
+	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
 	esac
 done
@@ -52,4 +65,8 @@ fi
 if [ "$IDLE" -eq 1 ]; then
 	echo "# idle CPU and waking, autoscaling on and off, same run"
 	bash bench/idle_bench.sh --repeats "$((REPEATS < 3 ? REPEATS : 3))" --markdown
+fi
+if [ "$DATAPLANE" -eq 1 ]; then
+	echo "# data path: wgdp with wgdp-pktgen over memif vs the raw AEAD, same machine, same run"
+	bash bench/dataplane_bench.sh --cpu "$CPU" --repeats "$([ "$REPEATS_SET" -eq 1 ] && echo "$REPEATS" || echo 3)" "${DP_ARGS[@]}"
 fi

@@ -24,8 +24,7 @@
 #            transmit on different TX queues, docs/dataplane.md)
 #   mq/...   the same with 1,000 clients, wgdp with `Workers = 1-2` (lcores
 #            0@0,1@1,2@0) and pktgen with --queues 2 (client i on queue
-#            i mod 2 of both ports). SKIP while wgdp refuses two workers
-#            ("this build runs one worker").
+#            i mod 2 of both ports), autoscaling off.
 #
 # Runs beside other tests: run-memif.sh names the file prefixes and sockets
 # after its pid; memif cannot use --in-memory (bench/pktgen/README.md).
