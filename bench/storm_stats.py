@@ -20,7 +20,10 @@ command while it watches where the CPU goes, then reports over many runs.
       Tables over DIR/storm-*.json and DIR/{base,flood}-*.json.
 
 The thread's CPU is the kernel's accounting in clock ticks (1/100 s), so a
-share over a window of a few seconds is good to a few per cent.
+share over a window of a few seconds is good to a few per cent. wgdp-pktgen
+and a loaded wgdp worker busy-poll: their share is time on the CPU, not
+work; wgdp's control thread sleeps when it has nothing to do, so its share
+is its work (plus a little polling).
 """
 import glob
 import json
@@ -51,6 +54,16 @@ def comm(pid, tid=None):
             return f.read().strip()
     except OSError:
         return None
+
+
+def printing(pid):
+    """run-memif.sh first runs wgdp-pktgen --print-config: not the one to watch"""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            args = f.read().split(b"\0")
+    except OSError:
+        return True
+    return b"--print-config" in args or b"--print-peers" in args
 
 
 def descendants(root):
@@ -88,7 +101,7 @@ def sampler(root, samples, stop):
                 if name == "wgdp" and wgdp is None:
                     wgdp = pid
                     threads["control"] = (pid, pid)
-                elif name == "wgdp-pktgen" and "pktgen" not in threads:
+                elif name == "wgdp-pktgen" and "pktgen" not in threads and not printing(pid):
                     threads["pktgen"] = (pid, pid)
             if wgdp is not None:
                 try:
@@ -249,6 +262,9 @@ def report(d, as_json):
                     "flood_worker_cpu_pct": pct(sf["cpu"].get("worker-1"), sf["secs"]),
                     "flood_pktgen_cpu_pct": pct(sf["cpu"].get("pktgen"), sf["secs"]),
                     "flood_rekeys": flood.get("pktgen_counters", {}).get("rekeys"),
+                    # rekeys start a second after a client's first handshake: over that phase, the step, the drain
+                    "flood_rekeys_per_s": (flood.get("pktgen_counters", {}).get("rekeys", 0) /
+                                           (flood.get("handshakes", {}).get("secs", 0) + sf["secs"] + DRAIN_S)),
                     "flood_rekeys_failed": flood.get("pktgen_counters", {}).get("rekeys_failed"),
                     "flood_cookies": flood.get("pktgen_counters", {}).get("hs_cookies_rx"),
                     "flood_wgdp_handshakes_rx": flood.get("wgdp", {}).get("handshakes_rx"),
@@ -291,12 +307,13 @@ def report(d, as_json):
               "rekeys every few seconds (flood)")
         for x in fl["runs"]:
             print("  %s %.0f pps: base rx %.0f pps lost %d p50/p99 %.0f/%.0f us, control %.0f%%; flood rx %.0f pps "
-                  "lost %d p50/p99 %.0f/%.0f us, control %.0f%% worker %.0f%% pktgen %.0f%%, %s rekeys (%s failed), "
+                  "lost %d p50/p99 %.0f/%.0f us, control %.0f%% worker %.0f%% pktgen %.0f%%, %s rekeys (~%.0f/s over the run, %s failed), "
                   "%s cookie replies, wgdp handshakes rx %s, drops %s; ratio %.3f"
                   % (x["dir"], x["rate"], x["base_rx_pps"], x["base_lost"], x["base_p50_us"], x["base_p99_us"],
                      x["base_control_cpu_pct"] or 0, x["flood_rx_pps"], x["flood_lost"], x["flood_p50_us"],
                      x["flood_p99_us"], x["flood_control_cpu_pct"] or 0, x["flood_worker_cpu_pct"] or 0,
-                     x["flood_pktgen_cpu_pct"] or 0, x["flood_rekeys"], x["flood_rekeys_failed"],
+                     x["flood_pktgen_cpu_pct"] or 0, x["flood_rekeys"], x["flood_rekeys_per_s"],
+                     x["flood_rekeys_failed"],
                      x["flood_cookies"], x["flood_wgdp_handshakes_rx"], x["flood_wgdp_drops"] or "none",
                      x["ratio"] or 0))
         for dname in sorted(k for k in fl if k != "runs"):
