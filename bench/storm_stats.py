@@ -262,9 +262,10 @@ def report(d, as_json):
                     "flood_worker_cpu_pct": pct(sf["cpu"].get("worker-1"), sf["secs"]),
                     "flood_pktgen_cpu_pct": pct(sf["cpu"].get("pktgen"), sf["secs"]),
                     "flood_rekeys": flood.get("pktgen_counters", {}).get("rekeys"),
-                    # rekeys start a second after a client's first handshake: over that phase, the step, the drain
+                    # the first handshakes use --hs-rate's tokens: the rekeys come after them, in the step
+                    # and its drain (an overestimate when some came earlier)
                     "flood_rekeys_per_s": (flood.get("pktgen_counters", {}).get("rekeys", 0) /
-                                           (flood.get("handshakes", {}).get("secs", 0) + sf["secs"] + DRAIN_S)),
+                                           (sf["secs"] + DRAIN_S)),
                     "flood_rekeys_failed": flood.get("pktgen_counters", {}).get("rekeys_failed"),
                     "flood_cookies": flood.get("pktgen_counters", {}).get("hs_cookies_rx"),
                     "flood_wgdp_handshakes_rx": flood.get("wgdp", {}).get("handshakes_rx"),
@@ -307,7 +308,7 @@ def report(d, as_json):
               "rekeys every few seconds (flood)")
         for x in fl["runs"]:
             print("  %s %.0f pps: base rx %.0f pps lost %d p50/p99 %.0f/%.0f us, control %.0f%%; flood rx %.0f pps "
-                  "lost %d p50/p99 %.0f/%.0f us, control %.0f%% worker %.0f%% pktgen %.0f%%, %s rekeys (~%.0f/s over the run, %s failed), "
+                  "lost %d p50/p99 %.0f/%.0f us, control %.0f%% worker %.0f%% pktgen %.0f%%, %s rekeys (~%.0f/s in the step, %s failed), "
                   "%s cookie replies, wgdp handshakes rx %s, drops %s; ratio %.3f"
                   % (x["dir"], x["rate"], x["base_rx_pps"], x["base_lost"], x["base_p50_us"], x["base_p99_us"],
                      x["base_control_cpu_pct"] or 0, x["flood_rx_pps"], x["flood_lost"], x["flood_p50_us"],
