@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--repeats) REPEATS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--rate) RATE=$2; shift 2 ;;
-	-h|--help) sed -n '3,24p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
 	*) echo "handshake_flood_veth: unknown option: $1" >&2; exit 2 ;;
 	esac
 done

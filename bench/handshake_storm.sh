@@ -84,7 +84,7 @@ while [ $# -gt 0 ]; do
 	--junk-rate) JUNK_RATE=$2; shift 2 ;;
 	--json) JSON=(--json); shift ;;
 	--out) OUT=$2; shift 2 ;;
-	-h|--help) sed -n '3,45p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,47p' "$0"; exit 0 ;;
 	*) echo "handshake_storm: unknown option: $1" >&2; exit 2 ;;
 	esac
 done

@@ -12,7 +12,8 @@
 # --handshakes also runs bench/handshake_bench (responder handshakes against
 # X25519 on --cpu; about 20 s).
 # --storm also runs bench/handshake_storm.sh (wgdp over memif: a storm of
-# 10,000 handshakes, data with and without a rekey flood; about 4 minutes).
+# 10,000 handshakes, data with and without a rekey flood and a junk flood;
+# about 4 minutes).
 # BUILD names the build directory (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--provision) PROVISION=1; shift ;;
 	--handshakes) HANDSHAKES=1; shift ;;
 	--storm) STORM=1; shift ;;
-	-h|--help) sed -n '3,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,16p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
 	esac
 done
