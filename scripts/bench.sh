@@ -5,7 +5,7 @@
 # never from timed unit tests.
 #
 #   scripts/bench.sh [--cpu N] [--repeats R] [--json] [--provision] [--peer-scale] [--idle]
-#                    [--dataplane [--dp-duration S] [--dp-wait-idle S]]
+#                    [--dataplane [--dp-duration S] [--dp-wait-idle S]] [--handshakes] [--storm]
 #
 # --provision also runs bench/provision_bench.sh (100,000 peers through the
 # REST API and wg setconf, memory per peer; several minutes).
@@ -19,6 +19,12 @@
 # steps each (R: --repeats if given, else 3), S seconds per step (1.5),
 # waiting up to --dp-wait-idle seconds for a quiet machine before each row
 # (0); a markdown table for docs/performance.md; about 5 minutes.
+# --handshakes also runs bench/handshake_bench (responder handshakes against
+# X25519 on --cpu; about 20 s).
+# --storm also runs bench/handshake_storm.sh (wgdp over memif: a storm of
+# 10,000 handshakes, data with and without a rekey flood and a junk flood;
+# about 4 minutes).
+# BUILD names the build directory (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +37,9 @@ IDLE=0
 PEER_SCALE=0
 DATAPLANE=0
 DP_ARGS=()
+HANDSHAKES=0
+STORM=0
+BUILD=${BUILD:-build}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpu) CPU=$2; shift 2 ;;
@@ -42,21 +51,23 @@ while [ $# -gt 0 ]; do
 	--dataplane) DATAPLANE=1; shift ;;
 	--dp-duration) DP_ARGS+=(--duration "$2"); shift 2 ;;
 	--dp-wait-idle) DP_ARGS+=(--wait-idle "$2"); shift 2 ;;
-	-h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+	--handshakes) HANDSHAKES=1; shift ;;
+	--storm) STORM=1; shift ;;
+	-h|--help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option: $1" >&2; exit 2 ;;
 	esac
 done
 
 bash scripts/setup.sh >/dev/null
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
+ninja -C "$BUILD" >/dev/null
 
 echo "# $(date -u +%F) $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# batch AEAD (intel-ipsec-mb) vs libsodium one at a time, same core, same run"
-build/bench/aead_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
+"$BUILD/bench/aead_bench" --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
 if [ "$PEER_SCALE" -eq 1 ]; then
 	echo "# peer tables at scale: memory per peer, index and allowed-IP lookups, same core, same run"
-	build/bench/peer_scale_bench --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
+	"$BUILD/bench/peer_scale_bench" --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
 fi
 if [ "$PROVISION" -eq 1 ]; then
 	echo "# provisioning: REST API and wg setconf, same machine, same run"
@@ -68,5 +79,14 @@ if [ "$IDLE" -eq 1 ]; then
 fi
 if [ "$DATAPLANE" -eq 1 ]; then
 	echo "# data path: wgdp with wgdp-pktgen over memif vs the raw AEAD, same machine, same run"
-	bash bench/dataplane_bench.sh --cpu "$CPU" --repeats "$([ "$REPEATS_SET" -eq 1 ] && echo "$REPEATS" || echo 3)" "${DP_ARGS[@]}"
+	bash bench/dataplane_bench.sh --cpu "$CPU" --build "$BUILD" \
+		--repeats "$([ "$REPEATS_SET" -eq 1 ] && echo "$REPEATS" || echo 3)" "${DP_ARGS[@]}"
+fi
+if [ "$HANDSHAKES" -eq 1 ]; then
+	echo "# responder handshakes against X25519, same core, same run"
+	"$BUILD/bench/handshake_bench" --cpu "$CPU" --repeats "$REPEATS" "${JSON[@]}"
+fi
+if [ "$STORM" -eq 1 ]; then
+	echo "# wgdp over memif: handshake storm, data during a rekey flood"
+	PG_BUILD=$(cd "$BUILD" && pwd) bash bench/handshake_storm.sh --repeats "$((REPEATS < 3 ? REPEATS : 3))" "${JSON[@]}"
 fi
