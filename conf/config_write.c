@@ -105,6 +105,15 @@ static void write_appliance(FILE *f, const struct wg_conf_appliance *a)
 		fprintf(f, "ApiTlsCertificate = %s\nApiTlsKey = %s\n", a->api_tls_cert, a->api_tls_key);
 	fprintf(f, "MetricsPerPeer = %s\n", a->metrics_per_peer ? "on" : "off");
 	fprintf(f, "UapiInterface = %s\n", a->uapi_name[0] ? a->uapi_name : "off");
+	fprintf(f, "Autoscale = %s\n", a->autoscale ? "on" : "off");
+	if (a->min_workers)
+		fprintf(f, "MinWorkers = %u\n", a->min_workers);
+	if (a->max_workers)
+		fprintf(f, "MaxWorkers = %u\n", a->max_workers);
+	fprintf(f, "ScaleUpLoad = %u\nScaleUpDelay = %u\nScaleDownLoad = %u\nScaleDownDelay = %u\n",
+		a->scale_up_load, a->scale_up_delay_ms, a->scale_down_load, a->scale_down_delay_ms);
+	fprintf(f, "SpreadCrypto = %s\n",
+		a->spread_crypto == WG_CONF_SPREAD_ON ? "on" : a->spread_crypto == WG_CONF_SPREAD_OFF ? "off" : "auto");
 }
 
 static void write_peer(FILE *f, const struct wg_conf_peer *peer, bool include_secrets)

@@ -460,10 +460,10 @@ static int scan_journal(uint8_t *buf, size_t size, const char *jpath,
 			return fail(err, errlen, -EBADMSG, "%s: corrupt at byte offset 0: the first "
 				    "record has sequence %" PRIu64 " but the snapshot ends at %" PRIu64,
 				    jpath, seq, out->snapshot_seq);
-		if (off > 0 && seq != prev + 1)
+		if (off > 0 && (seq != prev + 1 || prev == UINT64_MAX))
 			return fail(err, errlen, -EBADMSG, "%s: corrupt at byte offset %zu: record "
 				    "sequence %" PRIu64 " follows %" PRIu64 " (%s)", jpath, off, seq,
-				    prev, seq > prev ? "gap" : "repeat or decrease");
+				    prev, prev == UINT64_MAX ? "wraps around" : seq > prev ? "gap" : "repeat or decrease");
 		if (rem < REC_HDR + len + SUM_LEN) {
 			set_torn(out, off, size);
 			fail(err, errlen, 0, "%s: dropped a torn last record (sequence %" PRIu64 ") at "

@@ -39,6 +39,7 @@
 #define TICK_NS (10ull * WG_NSEC_PER_MSEC)
 #define TICK_PEERS_MIN 1024u /* peers a tick visits at least */
 #define TICK_ROUNDS 10u      /* with more, each is visited every TICK_ROUNDS ticks */
+#define LINK_SETTLE_NS (200ull * WG_NSEC_PER_MSEC) /* after a link comes up, before we solicit */
 #define IDLE_SLEEP_NS 50000ull      /* first nap when idle, doubling ... */
 #define IDLE_SLEEP_MAX_NS 10000000ull /* ... up to this: after a long idle, a handshake or API call waits <= 10 ms */
 #define NEIGH_TICK_NS (100ull * WG_NSEC_PER_MSEC) /* neighbour timers: a scan of the table */
@@ -675,7 +676,14 @@ static void keep_gateways_once_up(struct wg_side *side, uint64_t now)
 
 	if (side->gateways_kept || !side->neigh || !side->port.started)
 		return;
-	if (rte_eth_link_get_nowait(side->port.port_id, &link) || link.link_status != RTE_ETH_LINK_UP)
+	if (rte_eth_link_get_nowait(side->port.port_id, &link) || link.link_status != RTE_ETH_LINK_UP) {
+		side->link_up_ns = 0;
+		return;
+	}
+	/* a link that just came up may not take frames yet (memif: the peer's rings) */
+	if (!side->link_up_ns)
+		side->link_up_ns = now;
+	if (now - side->link_up_ns < LINK_SETTLE_NS)
 		return;
 	keep_gateways(side, now);
 	side->gateways_kept = true;
@@ -803,6 +811,17 @@ void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 		   ", cookies tx %" PRIu64 "\n",
 		sum.rx_packets, sum.rx_bytes, sum.tx_packets, sum.tx_bytes, sum.keepalives_rx, sum.keepalives_tx,
 		sum.handshakes_rx, sum.handshakes_tx, sum.cookies_tx);
+	if (dev->n_workers > 1) {
+		uint64_t sent = 0, served = 0, back = 0;
+
+		for (unsigned i = 0; i < dev->n_workers; i++) {
+			sent += dev->workers[i].spread_sent;
+			served += dev->workers[i].spread_served;
+			back += dev->workers[i].spread_reclaimed;
+		}
+		fprintf(f, "wgdp: spread AEAD jobs sent %" PRIu64 " served %" PRIu64 " taken back %" PRIu64 "\n", sent,
+			served, back);
+	}
 	if (dev->scale)
 		fprintf(f, "wgdp: scale ups %" PRIu64 " downs %" PRIu64 " buckets moved %" PRIu64 ", active workers %u of %u\n",
 			dev->scale->ups, dev->scale->downs, dev->scale->buckets_moved, dev->scale->n_active, dev->n_workers);

@@ -143,6 +143,7 @@ struct wg_side {
 	struct rte_ring *ctl_tx;               /* or, with too few queues, via worker 0 */
 	uint16_t ip_id;                        /* control thread's IPv4 ids here */
 	bool gateways_kept;                    /* its gateways are resolved and kept (link came up) */
+	uint64_t link_up_ns;                   /* when the link was first seen up; 0: not yet */
 };
 
 /* an element of the RCU defer queue: free obj with fn after a grace period */

@@ -41,6 +41,7 @@
 
 #define RX_POOL 16383u
 #define LINK_WAIT_S 30.0
+#define LINK_SETTLE_S 0.3 /* after our links are up, before the first frame */
 #define ARP_WAIT_S 10.0
 #define LINGER_S 60.0
 
@@ -603,6 +604,12 @@ static bool links_up(struct pg_ctx *ctx)
 	return link_up(&ctx->out) && link_up(&ctx->in);
 }
 
+static bool never(struct pg_ctx *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
 static bool macs_known(struct pg_ctx *ctx)
 {
 	return ctx->out.dut_known && ctx->in.dut_known;
@@ -737,6 +744,9 @@ static int run(struct pg_ctx *ctx, bool traffic)
 		fprintf(stderr, "wgdp-pktgen: links not up after %.0f s (is wgdp running?)\n", LINK_WAIT_S);
 		return 1;
 	}
+	/* our link is up before wgdp's side has taken the connection: what wgdp sent
+	 * in between would be refused there (counted as its tx_full). Settle first. */
+	wait_for(ctx, LINK_SETTLE_S, never, NULL, 0);
 	if (!wait_for(ctx, ARP_WAIT_S, macs_known, probe, 0.2)) {
 		fprintf(stderr, "wgdp-pktgen: wgdp answered no ARP on the %s within %.0f s\n",
 			ctx->out.dut_known ? "inside" : "outside", ARP_WAIT_S);
