@@ -532,12 +532,15 @@ static void test_corrupt_journal(void)
  * Hand-built journals (the encoder above) for the rules on sequences and on
  * what may end a journal.
  */
+#define SNAP_TOP (-2)
+#define SNAP_SEQ(t) ((t)->snap == SNAP_TOP ? UINT64_MAX - 1 : (uint64_t)(t)->snap)
+
 enum tail { T_NONE, T_ZEROS, T_ZEROS_SHORT, T_JUNK, T_JUNK_SHORT, T_ZERO_LAST_SUM,
 	    T_ZERO_MID_SUM, T_HUGE_LEN, T_VERSION, T_TORN_GAP };
 
 static const struct jcase {
 	const char *name;
-	int snap; /* -1: no snapshot, else its seq */
+	int snap; /* -1: no snapshot, SNAP_TOP: at 2^64 - 2, else its seq */
 	uint64_t seqs[8];
 	size_t n;
 	enum tail tail;
@@ -550,6 +553,7 @@ static const struct jcase {
 	{ "gap", -1, { 1, 2, 4 }, 3, T_NONE, -EBADMSG, 0, 0, false, "gap" },
 	{ "repeat", -1, { 1, 2, 2 }, 3, T_NONE, -EBADMSG, 0, 0, false, "repeat" },
 	{ "decrease", -1, { 1, 2, 3, 1 }, 4, T_NONE, -EBADMSG, 0, 0, false, "repeat or decrease" },
+	{ "wraps past 2^64 - 1", SNAP_TOP, { UINT64_MAX, 0 }, 2, T_NONE, -EBADMSG, 0, 0, false, "wraps around" },
 	{ "no snapshot, starts at 2", -1, { 2, 3 }, 2, T_NONE, -EBADMSG, 0, 0, false,
 	  "no snapshot" },
 	{ "starts at 0", 0, { 0, 1 }, 2, T_NONE, -EBADMSG, 0, 0, false, "sequence 0" },
@@ -587,8 +591,8 @@ static void test_journal_cases(void)
 		int ret;
 
 		clean_dir();
-		if (t->snap >= 0)
-			spit(path, snap, enc_snapshot(snap, (uint64_t)t->snap, "", 0));
+		if (t->snap != -1)
+			spit(path, snap, enc_snapshot(snap, SNAP_SEQ(t), "", 0));
 		for (size_t i = 0; i < t->n; i++) {
 			at = len;
 			len += enc_record(j + len, t->seqs[i], buf, payload(t->seqs[i], buf));
@@ -658,7 +662,7 @@ static void test_journal_cases(void)
 				CHECK(wg_statefile_append(sf, buf, payload(last + 1, buf)) == 0);
 				wg_statefile_close(sf);
 			}
-			CHECK_MSG(reads_as(t->snap >= 0, t->snap >= 0 ? (uint64_t)t->snap : 0, t->first,
+			CHECK_MSG(reads_as(t->snap != -1, t->snap != -1 ? SNAP_SEQ(t) : 0, t->first,
 					   last + 1, false), "%s", t->name);
 		}
 	}
