@@ -30,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "bench/bench_util.h"
 #include "crypto/batch_aead.h"
 
 #define TAG 16u
@@ -71,14 +72,6 @@ struct result {
 };
 
 static uint64_t checksum;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void nonce_of(uint8_t nonce[12], uint64_t counter)
 {
@@ -204,7 +197,7 @@ static double measure(struct wg_batch_aead *ba, struct pool *p, enum impl impl,
 {
 	uint64_t msgs = 0;
 	unsigned b = 0;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	do {
 		/* check the clock every 16 bursts only */
@@ -221,27 +214,14 @@ static double measure(struct wg_batch_aead *ba, struct pool *p, enum impl impl,
 			msgs += burst;
 			b = (b + 1) % POOL_BURSTS;
 		}
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	return (double)msgs / (t - t0);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void summarise(struct result *r, unsigned repeats)
 {
-	double s[MAX_REPEATS];
-
-	memcpy(s, r->mpps, repeats * sizeof(double));
-	qsort(s, repeats, sizeof(double), cmp_double);
-	r->min = s[0];
-	r->max = s[repeats - 1];
-	r->med = repeats % 2 ? s[repeats / 2] : (s[repeats / 2 - 1] + s[repeats / 2]) / 2;
+	wg_bench_min_med_max(r->mpps, repeats, &r->min, &r->med, &r->max);
 }
 
 static double gbps(double mpps, uint32_t size)
@@ -329,11 +309,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			o->arch = optarg;
 			break;
 		case 'c':
-			o->cpu = atoi(optarg);
-			if (o->cpu < 0 || o->cpu >= CPU_SETSIZE) {
-				fprintf(stderr, "aead_bench: bad --cpu `%s'\n", optarg);
+			if (wg_bench_parse_cpu("aead_bench", optarg, &o->cpu))
 				return -EINVAL;
-			}
 			break;
 		case 'j':
 			o->json = true;
@@ -349,19 +326,6 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return -EINVAL;
-	}
-	return 0;
-}
-
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		perror("aead_bench: sched_setaffinity");
-		return -errno;
 	}
 	return 0;
 }
@@ -427,7 +391,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv))
 		return 2;
-	if (o.cpu >= 0 && pin(o.cpu))
+	if (o.cpu >= 0 && wg_bench_pin("aead_bench", o.cpu))
 		return 1;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "aead_bench: sodium_init failed\n");

@@ -80,6 +80,7 @@
 
 #include <arpa/inet.h>
 
+#include "bench/bench_util.h"
 #include "bench/hs_profile.h"
 #include "control/cookie.h"
 #include "control/keypairs.h"
@@ -173,31 +174,12 @@ struct results {
 
 static uint64_t checksum;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * WG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fprintf(stderr, "handshake_bench: out of memory\n");
-		exit(1);
-	}
-	return p;
 }
 
 static void fail(const char *what, int err)
@@ -408,13 +390,13 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 	b->cookie_now_ns = b->clock_ns;
 	while (size < n)
 		size <<= 1;
-	b->hash = xcalloc(size, sizeof(*b->hash));
+	b->hash = wg_bench_xcalloc("handshake_bench", size, sizeof(*b->hash));
 	b->hash_mask = size - 1;
 	b->hash_seed = wg_secure_random_u32() | 1;
-	b->peers = xcalloc(n, sizeof(*b->peers));
-	b->clients = xcalloc(n, sizeof(*b->clients));
+	b->peers = wg_bench_xcalloc("handshake_bench", n, sizeof(*b->peers));
+	b->clients = wg_bench_xcalloc("handshake_bench", n, sizeof(*b->clients));
 	b->n_msgs = (size_t)n * rounds;
-	b->msgs = xcalloc(b->n_msgs, sizeof(*b->msgs));
+	b->msgs = wg_bench_xcalloc("handshake_bench", b->n_msgs, sizeof(*b->msgs));
 
 	for (uint32_t c = 0; c < n; c++) {
 		struct client *cl = &b->clients[c];
@@ -568,7 +550,7 @@ static void run_x25519(const struct xpool *x, bool base, double duration, struct
 {
 	uint8_t out[WG_KEY_LEN];
 	unsigned i = 0;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	do {
 		for (int k = 0; k < 8; k++) {
@@ -580,7 +562,7 @@ static void run_x25519(const struct xpool *x, bool base, double duration, struct
 			i = (i + 1) % X_POOL;
 			a->ops++;
 		}
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	a->secs += t - t0;
 }
@@ -588,7 +570,7 @@ static void run_x25519(const struct xpool *x, bool base, double duration, struct
 static void run_hs(struct bench *b, enum hs_mode mode, double duration, struct acc *a)
 {
 	bool loaded = mode == HS_COOKIE;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	b->cold = mode == HS_COLD;
 	do {
@@ -603,7 +585,7 @@ static void run_hs(struct bench *b, enum hs_mode mode, double duration, struct a
 			b->next++;
 			a->ops++;
 		}
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	a->secs += t - t0;
 	b->cold = false;
@@ -646,22 +628,9 @@ static void count_x25519(struct bench *b, enum hs_mode mode, double *k_var, doub
 	*k_base = calls[HS_PROF_X25519_BASE];
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void summarise(struct stat3 *s, unsigned repeats)
 {
-	double v[MAX_REPEATS];
-
-	memcpy(v, s->v, repeats * sizeof(double));
-	qsort(v, repeats, sizeof(double), cmp_double);
-	s->min = v[0];
-	s->max = v[repeats - 1];
-	s->med = repeats % 2 ? v[repeats / 2] : (v[repeats / 2 - 1] + v[repeats / 2]) / 2;
+	wg_bench_min_med_max(s->v, repeats, &s->min, &s->med, &s->max);
 }
 
 /* ---------------------------------------------------------------------------
@@ -723,11 +692,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			}
 			break;
 		case 'c':
-			o->cpu = atoi(optarg);
-			if (o->cpu < 0 || o->cpu >= CPU_SETSIZE) {
-				fprintf(stderr, "handshake_bench: bad --cpu `%s'\n", optarg);
+			if (wg_bench_parse_cpu("handshake_bench", optarg, &o->cpu))
 				return -EINVAL;
-			}
 			break;
 		case 'j':
 			o->json = true;
@@ -743,19 +709,6 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return -EINVAL;
-	}
-	return 0;
-}
-
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		perror("handshake_bench: sched_setaffinity");
-		return -errno;
 	}
 	return 0;
 }
@@ -859,13 +812,13 @@ int main(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv))
 		return 2;
-	if (o.cpu >= 0 && pin(o.cpu))
+	if (o.cpu >= 0 && wg_bench_pin("handshake_bench", o.cpu))
 		return 1;
 	if (wg_crypto_init()) {
 		fprintf(stderr, "handshake_bench: sodium_init failed\n");
 		return 1;
 	}
-	r = xcalloc(1, sizeof(*r));
+	r = wg_bench_xcalloc("handshake_bench", 1, sizeof(*r));
 	xpool_init(&xp);
 	bench_init(&b, o.clients, o.rounds);
 	for (int c = C_HS; c < N_CASES; c++)

@@ -63,6 +63,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "bench/bench_util.h"
 #include "control/change.h"
 #include "control/peers.h"
 #include "dataplane/wgdp.h"
@@ -128,25 +129,6 @@ static uint32_t rnd_below(uint32_t n)
 	return (uint32_t)(((rnd() >> 32) * (uint64_t)n) >> 32);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p) {
-		fprintf(stderr, "peer_scale_bench: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
 /* DPDK heap (every socket) and C heap (small chunks and mmapped ones) */
 static struct mem mem_in_use(void)
 {
@@ -183,7 +165,7 @@ static void aip_defer(void *ctx, void *node)
 static struct wgdp *tables_create(uint32_t max_peers, int64_t *index_bytes)
 {
 	static unsigned seq;
-	struct wgdp *dev = xcalloc(1, sizeof(*dev));
+	struct wgdp *dev = wg_bench_xcalloc("peer_scale_bench", 1, sizeof(*dev));
 	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 	char err[256], name[32];
 	int ret;
@@ -264,7 +246,7 @@ static void add_peers(struct wgdp *dev, uint32_t n, struct wg_peer **peers)
 	char err[256];
 	int ret;
 
-	d.peers = xcalloc(n, sizeof(*d.peers));
+	d.peers = wg_bench_xcalloc("peer_scale_bench", n, sizeof(*d.peers));
 	d.n_peers = d.cap_peers = n;
 	for (uint32_t i = 0; i < n; i++) {
 		struct wg_conf_peer *cp = &d.peers[i];
@@ -330,7 +312,7 @@ static double run_index(const struct wgdp *dev, const uint32_t *stream, unsigned
 	void *objs[MAX_BURST];
 	uint64_t n = 0, sum = 0;
 	unsigned pos = 0;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	do {
 		for (int k = 0; k < 64; k++) {
@@ -341,7 +323,7 @@ static double run_index(const struct wgdp *dev, const uint32_t *stream, unsigned
 				pos = 0;
 			n += burst;
 		}
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	checksum += sum;
 	*lookups = n;
@@ -355,7 +337,7 @@ static double run_aip_bulk(const struct wgdp *dev, const uint8_t (*stream)[4], u
 	const uint8_t *addrs[MAX_BURST];
 	uint64_t n = 0, sum = 0;
 	unsigned pos = 0;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	do {
 		for (int k = 0; k < 64; k++) {
@@ -368,7 +350,7 @@ static double run_aip_bulk(const struct wgdp *dev, const uint8_t (*stream)[4], u
 				pos = 0;
 			n += burst;
 		}
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	checksum += sum;
 	*lookups = n;
@@ -379,7 +361,7 @@ static double run_aip(const struct wgdp *dev, const uint8_t (*stream)[4], double
 {
 	uint64_t n = 0, sum = 0;
 	unsigned pos = 0;
-	double t0 = now(), t;
+	double t0 = wg_bench_now(), t;
 
 	do {
 		for (int k = 0; k < 2048; k++) {
@@ -387,52 +369,39 @@ static double run_aip(const struct wgdp *dev, const uint8_t (*stream)[4], double
 			pos = (pos + 1) & (STREAM - 1);
 		}
 		n += 2048;
-		t = now();
+		t = wg_bench_now();
 	} while (t - t0 < duration);
 	checksum += sum;
 	*lookups = n;
 	return t - t0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void summarise(struct stat3 *s, unsigned repeats)
 {
-	double v[MAX_REPEATS];
-
-	memcpy(v, s->v, repeats * sizeof(double));
-	qsort(v, repeats, sizeof(double), cmp_double);
-	s->min = v[0];
-	s->max = v[repeats - 1];
-	s->med = repeats % 2 ? v[repeats / 2] : (v[repeats / 2 - 1] + v[repeats / 2]) / 2;
+	wg_bench_min_med_max(s->v, repeats, &s->min, &s->med, &s->max);
 }
 
 /* the tables of row->n peers, their memory, and the lookup streams */
 static void build(const struct opts *o, struct row *row)
 {
 	uint32_t n = row->n;
-	struct wg_peer **peers = xcalloc(n, sizeof(*peers));
-	uint32_t *indices = xcalloc(n, sizeof(*indices));
-	uint32_t *picks = xcalloc(STREAM, sizeof(*picks));
+	struct wg_peer **peers = wg_bench_xcalloc("peer_scale_bench", n, sizeof(*peers));
+	uint32_t *indices = wg_bench_xcalloc("peer_scale_bench", n, sizeof(*indices));
+	uint32_t *picks = wg_bench_xcalloc("peer_scale_bench", STREAM, sizeof(*picks));
 	int64_t m0, m1, m3;
 	struct mem p0, p1;
 	double t0;
 
-	row->idx_stream = xcalloc(STREAM, sizeof(*row->idx_stream));
-	row->aip_stream = xcalloc(STREAM, sizeof(*row->aip_stream));
+	row->idx_stream = wg_bench_xcalloc("peer_scale_bench", STREAM, sizeof(*row->idx_stream));
+	row->aip_stream = wg_bench_xcalloc("peer_scale_bench", STREAM, sizeof(*row->aip_stream));
 	/* the bench's own arrays are allocated before m0: not counted */
 	m0 = bytes_in_use();
 	row->dev = tables_create(n, &row->index);
 	m1 = bytes_in_use();
 	p0 = mem_in_use();
-	t0 = now();
+	t0 = wg_bench_now();
 	add_peers(row->dev, n, peers);
-	row->build_s = now() - t0;
+	row->build_s = wg_bench_now() - t0;
 	p1 = mem_in_use();
 	row->trie = (int64_t)wg_allowedips_memory(row->dev->aip);
 	add_sessions(row->dev, n, peers, indices);
@@ -568,11 +537,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			}
 			break;
 		case 'c':
-			o->cpu = atoi(optarg);
-			if (o->cpu < 0 || o->cpu >= CPU_SETSIZE) {
-				fprintf(stderr, "peer_scale_bench: bad --cpu `%s'\n", optarg);
+			if (wg_bench_parse_cpu("peer_scale_bench", optarg, &o->cpu))
 				return -EINVAL;
-			}
 			break;
 		case 'j':
 			o->json = true;
@@ -707,7 +673,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "peer_scale_bench: EAL init failed\n");
 		return 1;
 	}
-	rows = xcalloc(o.ncounts, sizeof(*rows));
+	rows = wg_bench_xcalloc("peer_scale_bench", o.ncounts, sizeof(*rows));
 	for (unsigned i = 0; i < o.ncounts; i++) {
 		rows[i].n = o.counts[i];
 		build(&o, &rows[i]);
