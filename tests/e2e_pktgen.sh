@@ -88,17 +88,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# run NAME WORKERS CLIENTS [APPLIANCE-LINES]: run-memif.sh with traffic both ways; sets RC and
-# RPID, output in $TMP/NAME.{out,err}, config and logs in $TMP/NAME/
-run() {
+# run_start NAME WORKERS CLIENTS [APPLIANCE-LINES]: run-memif.sh with traffic both ways in
+# the background (RPID), output in $TMP/NAME.{out,err}, config and logs in $TMP/NAME/;
+# run_wait: wait for it, its status in RC; run: both
+run_start() {
 	local name=$1 workers=$2 clients=$3
 	mkdir -p "$TMP/$name"
 	WGDP_EXTRA=${4:-} PG_BUILD=$PG_BUILD PG_TMP=$TMP/$name timeout -k 20 180 bash "$RUN_MEMIF" -n "$clients" -s 7 -w "$workers" -- \
 		--dir both --rate "1000,$RATE" --duration "$SECS" --drain 1 --hs-wait 60 --json \
 		>"$TMP/$name.out" 2>"$TMP/$name.err" &
 	RPID=$!
+}
+run_wait() {
 	wait "$RPID"
 	RC=$?
+}
+run() {
+	run_start "$@"
+	run_wait
 }
 
 # after a run: nothing of it may be left
@@ -240,41 +247,40 @@ show_logs() { # NAME: the logs of a failed run, for the suite's report
 	tail -15 "$TMP/$1/wgdp.log" >&2 2>/dev/null
 }
 
+# section NAME ... end_section NAME: the checks in between are NAME's; its logs are
+# shown when one of them failed, and its time is noted
+section() {
+	T0=$(date +%s.%N)
+	f0=$FAILED
+	FAILED=0
+}
+end_section() {
+	check_cleanup "$1"
+	[ "$FAILED" -eq 0 ] || show_logs "$1"
+	FAILED=$((FAILED | f0))
+	note "$1: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+}
+
 # ---- one worker, 100 clients ----------------------------------------------------
-T0=$(date +%s.%N)
+section one
 run one 1 100
-f0=$FAILED
-FAILED=0
 check one one 100
-check_cleanup one
-[ "$FAILED" -eq 0 ] || show_logs one
-FAILED=$((FAILED | f0))
-note "one: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+end_section one
 
 # ---- two workers, --queues 2, 1,000 clients, autoscaling off ---------------------
-T0=$(date +%s.%N)
+section mq
 run mq 2 1000 "Autoscale = off"
-f0=$FAILED
-FAILED=0
 check mq mq 1000
-check_cleanup mq
-[ "$FAILED" -eq 0 ] || show_logs mq
-FAILED=$((FAILED | f0))
-note "mq: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+end_section mq
 
 # ---- the same with autoscaling: worker 1 parks during the traffic (migration) -----
-T0=$(date +%s.%N)
 # the REST API drives the migrations: worker 1 parks 1 s into the 50 kpps step, and comes
 # back 1 s later
+section mig
 APIPORT=$((20000 + RANDOM % 20000))
 head -c 32 /dev/urandom | base64 | tr -d '=+/' >"$TMP/api.token"
 chmod 600 "$TMP/api.token"
-mkdir -p "$TMP/mig"
-WGDP_EXTRA=$'ApiTokenFile = '"$TMP/api.token"$'\nApiListen = 127.0.0.1:'"$APIPORT" \
-	PG_BUILD=$PG_BUILD PG_TMP=$TMP/mig timeout -k 20 180 bash "$RUN_MEMIF" -n 1000 -s 7 -w 2 -- \
-	--dir both --rate "1000,$RATE" --duration "$SECS" --drain 1 --hs-wait 60 --json \
-	>"$TMP/mig.out" 2>"$TMP/mig.err" &
-RPID=$!
+run_start mig 2 1000 $'ApiTokenFile = '"$TMP/api.token"$'\nApiListen = 127.0.0.1:'"$APIPORT"
 lcores() {
 	curl -s -m 5 -X "$1" -H "Authorization: Bearer $(cat "$TMP/api.token")" ${2:+-H "Content-Type: application/json" -d "$2"} \
 		"http://127.0.0.1:$APIPORT/api/v1/lcores" >/dev/null
@@ -288,31 +294,23 @@ sleep 1
 lcores PATCH '{"min_workers": 1, "max_workers": 1}'
 sleep 1
 lcores PATCH '{"min_workers": 2, "max_workers": 2}'
-wait "$RPID"
-RC=$?
+run_wait
 PG_LENIENT_CTR=1 check mig mig 1000
 if grep -q '^wgdp: scale ups [1-9].*downs [1-9]' "$TMP/mig/wgdp.log"; then
 	pass mig/migrated "$(grep '^wgdp: scale' "$TMP/mig/wgdp.log")"
 else
 	fail mig/migrated "no worker was parked and woken during the run: $(grep '^wgdp: scale' "$TMP/mig/wgdp.log")"
 fi
-check_cleanup mig
-[ "$FAILED" -eq 0 ] || show_logs mig
-FAILED=$((FAILED | f0))
-note "mig: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+end_section mig
+
 # ---- one heavy peer over two workers: its owner spreads half of each burst's AEAD ----
-T0=$(date +%s.%N)
+section heavy
 run heavy 2 1 $'Autoscale = off\nSpreadCrypto = on'
-f0=$FAILED
-FAILED=0
 PG_ONE_CLIENT=1 check heavy heavy 1
 if grep -q '^wgdp: spread AEAD jobs sent [1-9]' "$TMP/heavy/wgdp.log"; then
 	pass heavy/spread "$(grep '^wgdp: spread' "$TMP/heavy/wgdp.log")"
 else
 	fail heavy/spread "no AEAD job went to the helper: $(grep '^wgdp: spread' "$TMP/heavy/wgdp.log")"
 fi
-check_cleanup heavy
-[ "$FAILED" -eq 0 ] || show_logs heavy
-FAILED=$((FAILED | f0))
-note "heavy: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+end_section heavy
 exit "$FAILED"
