@@ -102,7 +102,6 @@ static void assign_queues(struct wgdp *dev)
 
 		__atomic_store_n(&q->want, (uint16_t)w, __ATOMIC_RELEASE);
 	}
-	__atomic_fetch_add(&dev->rxq_gen, 1, __ATOMIC_RELEASE);
 }
 
 /* new owners for the new active set: the buckets that change go in transit */

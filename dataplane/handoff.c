@@ -41,12 +41,11 @@ void wg_handoff_push(struct wg_worker *w, uint16_t dst, uintptr_t v)
 	h->dirty |= 1ull << dst;
 }
 
-static void drop_entries(struct wg_worker *w, const uintptr_t *v, unsigned n)
+static void drop_entries(const uintptr_t *v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if ((v[i] & WG_HO_TAG_MASK) != WG_HO_DONE)
 			rte_pktmbuf_free((struct rte_mbuf *)(v[i] & ~(uintptr_t)WG_HO_TAG_MASK));
-	(void)w;
 }
 
 void wg_handoff_flush(struct wg_worker *w)
@@ -62,7 +61,7 @@ void wg_handoff_flush(struct wg_worker *w)
 		w->handed_off += sent;
 		if (sent < n) {
 			w->cnt.drops[WG_DROP_HANDOFF_FULL] += n - sent;
-			drop_entries(w, h->buf[dst] + sent, n - sent);
+			drop_entries(h->buf[dst] + sent, n - sent);
 		}
 		h->n[dst] = 0;
 	}
@@ -74,7 +73,7 @@ void wg_handoff_hold(struct wg_worker *w, uint16_t b, uintptr_t v)
 
 	if (h->n_held == h->cap_held) {
 		WG_DROP(w, HOLD_FULL);
-		drop_entries(w, &v, 1);
+		drop_entries(&v, 1);
 		return;
 	}
 	h->held[h->n_held++] = (struct wg_held){ .v = v, .bucket = b };
@@ -150,7 +149,7 @@ static unsigned take(struct wg_worker *w, struct rte_ring *r, unsigned max, uint
 	return n;
 }
 
-/* every inbound ring once (max: entries per ring; UINT32_MAX = one burst) */
+/* every inbound ring once: one burst each, or (drain) at least what each holds now */
 static unsigned poll_rings(struct wg_worker *w, uint64_t now, bool drain)
 {
 	struct wgdp *dev = w->dev;
@@ -283,7 +282,7 @@ static void ring_free(struct rte_ring **r)
 	if (!*r)
 		return;
 	while (rte_ring_dequeue(*r, (void **)&v) == 0)
-		drop_entries(NULL, &v, 1);
+		drop_entries(&v, 1);
 	rte_ring_free(*r);
 	*r = NULL;
 }
@@ -301,7 +300,7 @@ void wg_handoff_teardown(struct wgdp *dev)
 		rte_ring_free(w->crypt); /* entries are (generation, owner) numbers, nothing to free */
 		w->crypt = NULL;
 		for (unsigned i = 0; i < w->ho.n_held; i++)
-			drop_entries(NULL, &w->ho.held[i].v, 1);
+			drop_entries(&w->ho.held[i].v, 1);
 		w->ho.n_held = 0;
 		rte_free(w->ho.held);
 		rte_free(w->ho.done);

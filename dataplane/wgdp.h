@@ -117,9 +117,6 @@ struct wg_worker {
 	uint16_t ip_id;
 	/* worker-private */
 	int src;                      /* source of the burst being processed (WG_SRC_*) */
-	uint16_t polled[WG_MAX_RXQS];
-	unsigned n_polled;
-	uint32_t rxq_gen;
 	struct wg_handoff ho;
 	struct wg_lcore_counters cnt __rte_cache_aligned;
 };
@@ -194,7 +191,6 @@ struct wgdp {
 	unsigned n_workers;
 	struct wg_rxq rxqs[WG_MAX_RXQS];
 	unsigned n_rxqs;
-	uint32_t rxq_gen;                   /* bumped when a queue's `want` changes */
 	struct rte_ring *fwd[WG_MAX_WORKERS][WG_MAX_WORKERS]; /* [from][to]: packets, DONE markers */
 	rte_spinlock_t txlocks[2][WG_MAX_WORKERS]; /* shared TX queues: [outside, inside][queue] */
 	/* ownership: a peer belongs to bucket p->bucket, a bucket to a worker */
