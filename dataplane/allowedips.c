@@ -62,11 +62,6 @@
 
 #define BULK_LANES 16u
 
-static inline uint32_t mask32(unsigned int cidr) /* 0..32 */
-{
-	return (uint32_t)(~0ULL << (32 - cidr));
-}
-
 static inline unsigned int family_bits(int family)
 {
 	return family == AF_INET ? 32 : family == AF_INET6 ? 128 : 0;
@@ -156,16 +151,6 @@ static void node_unused(struct wg_allowedips *t, struct wg_allowedips_node *n)
 	} else {
 		free(n);
 	}
-}
-
-static inline struct wg_allowedips_node *load_node(struct wg_allowedips_node *const *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline struct wg_allowedips_owner *load_owner(struct wg_allowedips_owner *const *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
 /* make n (fully built, or a node already linked elsewhere on this path) visible at slot */
@@ -294,6 +279,7 @@ void wg_allowedips_destroy(struct wg_allowedips *t)
 	free_subtree(t->short4);
 	for (unsigned int i = 0; i < V4_SLOTS; i++)
 		free_subtree(t->slot4[i]);
+	wg_allowedips_dir_destroy(t);
 	wg_allowedips_unreserve(t);
 	free(t);
 }
@@ -364,8 +350,8 @@ void wg_allowedips_unreserve(struct wg_allowedips *t)
  * subtree it contains ("down"), or splice in a branch node with down and
  * the new node as children. All allocation happens before the first change.
  */
-int wg_allowedips_insert(struct wg_allowedips *t, int family, const uint8_t *addr,
-			 unsigned int cidr, struct wg_allowedips_owner *owner)
+static int trie_insert(struct wg_allowedips *t, int family, const uint8_t *addr,
+		       unsigned int cidr, struct wg_allowedips_owner *owner)
 {
 	struct wg_allowedips_node **where, *node, *n, *mid = NULL;
 	unsigned int bits = family_bits(family), kind = PARENT_ROOT, common = 0, b;
@@ -439,13 +425,26 @@ int wg_allowedips_insert(struct wg_allowedips *t, int family, const uint8_t *add
 	return 0;
 }
 
+/* the trie first, then the v4 lookup table from it */
+int wg_allowedips_insert(struct wg_allowedips *t, int family, const uint8_t *addr,
+			 unsigned int cidr, struct wg_allowedips_owner *owner)
+{
+	size_t before = t ? t->prefixes4 : 0;
+	int ret = trie_insert(t, family, addr, cidr, owner);
+
+	if (!ret && family == AF_INET)
+		wg_allowedips_dir_insert(t, load_addr4(addr) & mask32(cidr), cidr, owner,
+					 t->prefixes4 != before);
+	return ret;
+}
+
 /*
- * Take n's prefix out of the table. n stays as a branch node when it has
+ * Take n's prefix out of the trie. n stays as a branch node when it has
  * two children; otherwise its slot gets its only child (or NULL), and when
  * n was a leaf under a branch node, that branch node is spliced out too.
  * Touches at most two nodes; see the concurrency rule at the top.
  */
-static void remove_node(struct wg_allowedips *t, struct wg_allowedips_node *n)
+static void trie_remove(struct wg_allowedips *t, struct wg_allowedips_node *n)
 {
 	struct wg_allowedips_node *child, *parent, *sibling;
 
@@ -473,6 +472,17 @@ static void remove_node(struct wg_allowedips *t, struct wg_allowedips_node *n)
 		set_parent(child, links(n)->parent_slot, n->parent_kind);
 	publish(links(n)->parent_slot, child);
 	retire(t, n);
+}
+
+/* n's prefix out of the trie, then out of the v4 lookup table (n may be gone by then) */
+static void remove_node(struct wg_allowedips *t, struct wg_allowedips_node *n)
+{
+	uint32_t key = n->key4;
+	unsigned int cidr = n->cidr, bits = n->bits;
+
+	trie_remove(t, n);
+	if (bits == 32)
+		wg_allowedips_dir_remove(t, key, cidr);
 }
 
 int wg_allowedips_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
@@ -523,25 +533,6 @@ size_t wg_allowedips_remove_by_owner(struct wg_allowedips *t, struct wg_allowedi
 
 /* lookups: specialised per family, immutable fields read plainly, pointers acquired */
 
-static inline struct wg_allowedips_owner *walk4(const struct wg_allowedips_node *n, uint32_t k)
-{
-	struct wg_allowedips_owner *best = NULL, *o;
-
-	while (n) {
-		unsigned int c = n->cidr;
-
-		if ((k ^ n->key4) & mask32(c))
-			break;
-		o = load_owner(&n->owner);
-		if (o)
-			best = o;
-		if (c == 32)
-			break;
-		n = load_node(&n->child[(k >> (31 - c)) & 1]);
-	}
-	return best;
-}
-
 static inline bool matches6(const struct wg_allowedips_node *n, uint64_t hi, uint64_t lo)
 {
 	unsigned int c = n->cidr;
@@ -574,14 +565,12 @@ static inline struct wg_allowedips_owner *walk6(const struct wg_allowedips_node 
 struct wg_allowedips_owner *wg_allowedips_lookup(const struct wg_allowedips *t, int family,
 						 const uint8_t *addr)
 {
-	struct wg_allowedips_owner *best;
 	uint64_t hi, lo;
 	uint32_t k;
 
 	if (family == AF_INET) {
 		k = load_addr4(addr);
-		best = walk4(load_node(&t->slot4[k >> (32 - V4_STRIDE)]), k);
-		return best ? best : walk4(load_node(&t->short4), k);
+		return dir_lookup4(t, k);
 	}
 	if (family == AF_INET6) {
 		load_addr6(addr, &hi, &lo);
@@ -591,22 +580,20 @@ struct wg_allowedips_owner *wg_allowedips_lookup(const struct wg_allowedips *t, 
 }
 
 /*
- * Bulk lookups walk up to BULK_LANES tries in lock step, one level per
- * round, prefetching each lane's next node: the cache misses of a burst
- * overlap instead of adding up.
+ * Bulk lookups in the trie walk up to BULK_LANES tries in lock step, one
+ * level per round, prefetching each lane's next node: the cache misses of a
+ * burst overlap instead of adding up. For v4 only the addresses of /16s
+ * without a lookup table come here (wg_allowedips_dir_bulk4); m <= BULK_LANES.
  */
-static void bulk4(const struct wg_allowedips *t, const uint8_t *const *addrs,
-		  struct wg_allowedips_owner **owners, unsigned int m)
+void wg_allowedips_trie_bulk4(const struct wg_allowedips *t, const uint32_t *k,
+			      struct wg_allowedips_owner **owners, unsigned int m)
 {
 	const struct wg_allowedips_node *cur[BULK_LANES], *n;
 	struct wg_allowedips_owner *best[BULK_LANES], *o;
-	uint32_t k[BULK_LANES];
 	unsigned int i, live, c;
 
-	for (i = 0; i < m; i++) {
-		k[i] = load_addr4(addrs[i]);
+	for (i = 0; i < m; i++)
 		__builtin_prefetch(&t->slot4[k[i] >> (32 - V4_STRIDE)]);
-	}
 	for (i = 0; i < m; i++) {
 		cur[i] = load_node(&t->slot4[k[i] >> (32 - V4_STRIDE)]);
 		__builtin_prefetch(cur[i]);
@@ -691,12 +678,14 @@ void wg_allowedips_lookup_bulk(const struct wg_allowedips *t, int family,
 			       const uint8_t *const *addrs, struct wg_allowedips_owner **owners,
 			       unsigned int n)
 {
+	if (family == AF_INET) {
+		wg_allowedips_dir_bulk4(t, addrs, owners, n);
+		return;
+	}
 	for (unsigned int done = 0; done < n;) {
 		unsigned int m = n - done < BULK_LANES ? n - done : BULK_LANES;
 
-		if (family == AF_INET)
-			bulk4(t, addrs + done, owners + done, m);
-		else if (family == AF_INET6)
+		if (family == AF_INET6)
 			bulk6(t, addrs + done, owners + done, m);
 		else
 			memset(owners + done, 0, m * sizeof(*owners));
@@ -759,4 +748,8 @@ void wg_allowedips_get_stats(const struct wg_allowedips *t, struct wg_allowedips
 	st->nodes_deferred = t->deferred;
 	st->visits = t->visits;
 	st->reserved = t->reserved;
+	st->v4_tables = t->dir_tables;
+	st->v4_table_bytes = t->dir_bytes;
+	st->v4_trie_slots = t->dir_trie_slots;
+	st->tables_deferred = t->tables_deferred;
 }

@@ -56,6 +56,10 @@ struct wg_allowedips_stats {
 	uint64_t nodes_allocated;    /* linked since create (from the heap or the reserve) */
 	uint64_t nodes_deferred;     /* handed to defer_free since create */
 	uint64_t visits;	     /* nodes touched by removals since create */
+	size_t v4_tables;	     /* v4 lookup tables of 256 entries */
+	size_t v4_table_bytes;	     /* their bytes (included in bytes) */
+	size_t v4_trie_slots;	     /* /16s whose v4 lookups walk the trie (no table) */
+	uint64_t tables_deferred;    /* v4 lookup tables handed to defer_free since create */
 };
 
 /* NULL on -ENOMEM. */

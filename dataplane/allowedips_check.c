@@ -3,7 +3,7 @@
  * Consistency check of the allowed-IPs table (allowedips.c), for tests and
  * the fuzzer: walks the whole trie and verifies every invariant listed at
  * the top of allowedips.c, the owners' lists, the counters, the memory
- * figure and the node reserve. Writer only; O(table).
+ * figure, the node reserve and the v4 lookup table against the trie. Writer only; O(table).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,7 +143,7 @@ bool wg_allowedips_check(const struct wg_allowedips *t, struct wg_allowedips_own
 	struct check c = { 0 };
 	bool ok = true;
 
-	c.bytes = sizeof(*t);
+	c.bytes = sizeof(*t) + t->dir_bytes; /* the v4 lookup table's own check verifies dir_bytes */
 	if (t->root6)
 		ok = check_node(&c, t->root6, NULL, &t->root6, PARENT_ROOT, 128, 0, 128, -1, 1);
 	if (ok && t->short4)
@@ -160,6 +160,8 @@ bool wg_allowedips_check(const struct wg_allowedips *t, struct wg_allowedips_own
 		ok = fail(&c, "allocated - deferred differs from the linked nodes");
 	if (ok)
 		ok = check_reserve(&c, t);
+	if (ok && !wg_allowedips_dir_check(t, &c.why))
+		ok = false;
 	for (size_t i = 0; ok && i < n_owners; i++)
 		if (owners[i])
 			ok = check_owner(&c, t, owners[i]);

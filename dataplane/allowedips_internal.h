@@ -20,6 +20,32 @@
 #define PARENT_ROOT 2u
 #define MAX_DEPTH 129u /* cidr 0..128, strictly growing along a path */
 
+/*
+ * The IPv4 lookup table (allowedips_dir.c): the trie's v4 prefixes
+ * expanded into three levels of 16, 8 and 8 bits. An entry is a word: an
+ * owner pointer (DIR_LEAF; NULL = no match), a next-level table
+ * (DIR_TABLE), or, in the first level only, DIR_TRIE: walk the trie for
+ * this /16 (its tables could not be allocated or are over budget).
+ */
+/* loops over whole levels: kept out of the fuzzer's coverage tracing, which would dominate */
+#if defined(__clang__)
+#define DIR_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define DIR_NO_COVERAGE
+#endif
+
+#define DIR_LEAF 0u
+#define DIR_TABLE 1u
+#define DIR_TRIE 2u
+#define DIR_TAG 3u
+#define DIR_SPAN 256u
+
+struct dir_table {
+	uint64_t e[DIR_SPAN];	  /* read by lookups */
+	uint8_t depth[DIR_SPAN];  /* writer: cidr + 1 of the prefix behind a leaf; 0: none */
+	uint16_t longer[];	  /* second level only: prefixes longer than /24 per entry */
+};
+
 struct wg_allowedips_node {
 	/* read by lookups */
 	struct wg_allowedips_node *child[2]; /* in the reserve: child[0] is the next one */
@@ -49,7 +75,12 @@ struct wg_allowedips {
 	uint64_t allocated, deferred, visits;
 	struct wg_allowedips_node *reserve; /* writer: unused wide nodes, through child[0] */
 	size_t reserved;		    /* their number */
+	size_t dir_tables, dir_trie_slots, dir_bytes; /* v4 lookup table: tables, DIR_TRIE slots */
+	uint64_t tables_allocated, tables_deferred;
 	struct wg_allowedips_node *slot4[V4_SLOTS]; /* v4 prefixes /16 or longer */
+	uint64_t dir16[V4_SLOTS];		    /* v4 lookup table, first level (readers) */
+	uint8_t depth16[V4_SLOTS];		    /* writer: as dir_table.depth */
+	uint32_t longer16[V4_SLOTS];		    /* writer: prefixes longer than /16 per slot */
 };
 
 /* an address or prefix as two host-order words; v4 in the top of w[0] */
@@ -138,5 +169,84 @@ static inline struct wg_allowedips_node *find_exact(const struct wg_allowedips *
 	}
 	return NULL;
 }
+
+static inline uint32_t mask32(unsigned int cidr) /* 0..32 */
+{
+	return (uint32_t)(~0ULL << (32 - cidr));
+}
+
+static inline struct wg_allowedips_node *load_node(struct wg_allowedips_node *const *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline struct wg_allowedips_owner *load_owner(struct wg_allowedips_owner *const *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline struct wg_allowedips_owner *walk4(const struct wg_allowedips_node *n, uint32_t k)
+{
+	struct wg_allowedips_owner *best = NULL, *o;
+
+	while (n) {
+		unsigned int c = n->cidr;
+
+		if ((k ^ n->key4) & mask32(c))
+			break;
+		o = load_owner(&n->owner);
+		if (o)
+			best = o;
+		if (c == 32)
+			break;
+		n = load_node(&n->child[(k >> (31 - c)) & 1]);
+	}
+	return best;
+}
+
+/* the trie's answer for k (host order): the slot first, then the short prefixes */
+static inline struct wg_allowedips_owner *trie_lookup4(const struct wg_allowedips *t, uint32_t k)
+{
+	struct wg_allowedips_owner *best = walk4(load_node(&t->slot4[k >> (32 - V4_STRIDE)]), k);
+
+	return best ? best : walk4(load_node(&t->short4), k);
+}
+
+static inline struct dir_table *dir_ptr(uint64_t e)
+{
+	return (struct dir_table *)(uintptr_t)(e & ~(uint64_t)DIR_TAG);
+}
+
+static inline uint64_t dir_load(const uint64_t *e)
+{
+	return __atomic_load_n(e, __ATOMIC_ACQUIRE);
+}
+
+/* longest-prefix match of k (host order): at most three dependent loads */
+static inline struct wg_allowedips_owner *dir_lookup4(const struct wg_allowedips *t, uint32_t k)
+{
+	uint64_t e = dir_load(&t->dir16[k >> 16]);
+
+	if ((e & DIR_TAG) == DIR_TABLE) {
+		e = dir_load(&dir_ptr(e)->e[(k >> 8) & 0xff]);
+		if ((e & DIR_TAG) == DIR_TABLE)
+			e = dir_load(&dir_ptr(e)->e[k & 0xff]);
+	} else if (e & DIR_TRIE) {
+		return trie_lookup4(t, k);
+	}
+	return (struct wg_allowedips_owner *)(uintptr_t)e;
+}
+
+/* allowedips_dir.c: keep the v4 table in step with the trie (writer only) */
+void wg_allowedips_dir_insert(struct wg_allowedips *t, uint32_t key, unsigned int cidr,
+			      struct wg_allowedips_owner *owner, bool is_new);
+void wg_allowedips_dir_remove(struct wg_allowedips *t, uint32_t key, unsigned int cidr);
+void wg_allowedips_dir_destroy(struct wg_allowedips *t);
+void wg_allowedips_dir_bulk4(const struct wg_allowedips *t, const uint8_t *const *addrs,
+			     struct wg_allowedips_owner **owners, unsigned int n);
+/* allowedips.c: the trie's interleaved walks, for k[0..m) (host order), m <= 16 */
+void wg_allowedips_trie_bulk4(const struct wg_allowedips *t, const uint32_t *k,
+			      struct wg_allowedips_owner **owners, unsigned int m);
+bool wg_allowedips_dir_check(const struct wg_allowedips *t, const char **why);
 
 #endif

@@ -680,7 +680,7 @@ static void test_remove_single(void)
 
 		wg_allowedips_get_stats(t, &st);
 		CHECK(st.nodes == 0 && st.nodes_allocated == st.nodes_deferred);
-		CHECK(st.nodes_deferred == d.total);
+		CHECK(st.nodes_deferred + st.tables_deferred == d.total);
 	}
 	CHECK_TABLE(t, pp, 2);
 	wg_allowedips_destroy(t);
@@ -815,7 +815,8 @@ static void test_removal_leaves_no_trace(void)
 	wg_allowedips_get_stats(t, &st2);
 	CHECK(st2.nodes == 0 && st2.prefixes4 == 0 && st2.prefixes6 == 0);
 	CHECK(st2.bytes == st0.bytes && wg_allowedips_memory(t) == empty);
-	CHECK(st2.nodes_allocated == st2.nodes_deferred && st2.nodes_deferred == d.total);
+	CHECK(st2.nodes_allocated == st2.nodes_deferred &&
+	      st2.nodes_deferred + st2.tables_deferred == d.total);
 	CHECK(!o[0].head && !o[1].head && !o[2].head);
 	CHECK_TABLE(t, pp, 3);
 	wg_allowedips_destroy(t);
@@ -858,13 +859,14 @@ static void test_defer_free_once(void)
 		for (size_t i = 1; i < d.n; i++)
 			CHECK(d.p[i] != d.p[i - 1]);
 		wg_allowedips_get_stats(t, &st);
-		CHECK(st.nodes_deferred == d.total);
+		CHECK(st.nodes_deferred + st.tables_deferred == d.total);
 		CHECK(st.nodes_allocated - st.nodes_deferred == st.nodes);
 	}
 	for (int i = 0; i < 16; i++)
 		wg_allowedips_remove_by_owner(t, &o[i]);
 	wg_allowedips_get_stats(t, &st);
-	CHECK(st.nodes == 0 && st.nodes_allocated == d.total && d.total > 10000);
+	CHECK(st.nodes == 0 && st.v4_tables == 0 && st.nodes_allocated + st.tables_deferred == d.total &&
+	      d.total > 10000);
 	printf("# %" PRIu64 " nodes allocated, %" PRIu64 " handed to defer_free\n",
 	       st.nodes_allocated, d.total);
 	wg_allowedips_destroy(t);
@@ -1140,8 +1142,9 @@ static void test_reserve_inserts(void)
 	wg_allowedips_get_stats(t, &st);
 	CHECK(st.reserved == 0 && st.nodes == st0.nodes + 2 * (n6 + n4));
 	/* every new node is a wide block: 72 bytes, v4 or v6 */
-	CHECK_MSG(st.bytes == st0.bytes + wide * 72, "bytes %zu, want %zu", st.bytes,
-		  st0.bytes + wide * 72);
+	CHECK_MSG(st.bytes - st.v4_table_bytes == st0.bytes - st0.v4_table_bytes + wide * 72,
+		  "bytes %zu, want %zu", st.bytes - st.v4_table_bytes,
+		  st0.bytes - st0.v4_table_bytes + wide * 72);
 	CHECK_TABLE(t, pp, 2);
 	for (unsigned int i = 0; i < n6; i++) {
 		memset(ip, 0xff, 16);
@@ -1154,7 +1157,7 @@ static void test_reserve_inserts(void)
 	CHECK(wg_allowedips_insert(t, AF_INET, ip, 24, &o[0]) == 0);
 	wg_allowedips_get_stats(t, &st1);
 	CHECK(st1.reserved == 0 && st1.nodes_allocated == st.nodes_allocated + 1);
-	CHECK(st1.bytes == st.bytes + 56);
+	CHECK(st1.bytes - st1.v4_table_bytes == st.bytes - st.v4_table_bytes + 56);
 	/* moves and bad arguments take nothing from the reserve */
 	CHECK(wg_allowedips_reserve(t, 1) == 0);
 	CHECK(wg_allowedips_insert(t, AF_INET, ip, 24, &o[1]) == 0);
@@ -1166,7 +1169,8 @@ static void test_reserve_inserts(void)
 	CHECK(wg_allowedips_remove_by_owner(t, &o[1]) == n6 + n4 + 1);
 	wg_allowedips_get_stats(t, &st);
 	CHECK(st.nodes == st0.nodes && st.bytes == st0.bytes);
-	CHECK(st.nodes_allocated - st.nodes_deferred == st.nodes && st.nodes_deferred == d.total);
+	CHECK(st.nodes_allocated - st.nodes_deferred == st.nodes &&
+	      st.nodes_deferred + st.tables_deferred == d.total);
 	CHECK_TABLE(t, pp, 2);
 	dfree_flush(&d);
 	/* destroy with a reserve and linked nodes left */
@@ -1610,7 +1614,8 @@ static void test_random_vs_model(void)
 	wg_allowedips_get_stats(s->t, &st);
 	CHECK(st.prefixes4 == 0 && st.prefixes6 == 0 && st.nodes == 0);
 	CHECK(wg_allowedips_memory(s->t) == empty);
-	CHECK(st.nodes_allocated == st.nodes_deferred && st.nodes_deferred == d.total);
+	CHECK(st.nodes_allocated == st.nodes_deferred &&
+	      st.nodes_deferred + st.tables_deferred == d.total);
 	CHECK_TABLE(s->t, pp, R_OWNERS);
 out:
 	wg_allowedips_destroy(s->t);
@@ -1821,6 +1826,114 @@ out:
 	free(q);
 	free(ptrs);
 	free(res);
+}
+
+/*
+ * The v4 lookup table (allowedips_dir.c) against the trie: tables made and
+ * given back with the prefixes longer than /16 and /24, a short prefix over
+ * tables, the table budget (sparse /32s: their /16s walk the trie) and a
+ * /16 built again once its prefixes have doubled.
+ */
+static void test_v4_table(void)
+{
+	struct wg_allowedips_owner o[4] = { 0 }, **pp = owner_ptrs(o, 4);
+	struct wg_allowedips_stats st;
+	struct dfree d = { 0 };
+	struct wg_allowedips *t = wg_allowedips_create(dfree_cb, &d);
+	const uint32_t dense = 70000, sparse = 2000;
+	size_t bad = 0, trie, before;
+	uint32_t on_trie = 0; /* a /16 that went to the trie */
+	uint8_t ip[4];
+
+	if (!t) {
+		CHECK(t != NULL);
+		free(pp);
+		return;
+	}
+	/* dense /32s from 10.0.0.0: two /16s, one table per /16 and per /24 */
+	for (uint32_t i = 0; i < dense; i++) {
+		set4(ip, 10, i >> 16, (i >> 8) & 0xff, i & 0xff);
+		CHECK(wg_allowedips_insert(t, AF_INET, ip, 32, &o[i % 3]) == 0);
+	}
+	wg_allowedips_get_stats(t, &st);
+	CHECK_MSG(st.v4_tables == 2 + (dense + 255) / 256 && st.v4_trie_slots == 0,
+		  "%zu tables, %zu /16s on the trie", st.v4_tables, st.v4_trie_slots);
+	CHECK(st.v4_table_bytes == 2 * (2304 + 512) + (dense + 255) / 256 * 2304);
+	for (uint32_t i = 0; i < dense + 10; i++) {
+		set4(ip, 10, i >> 16, (i >> 8) & 0xff, i & 0xff);
+		bad += wg_allowedips_lookup(t, AF_INET, ip) != (i < dense ? &o[i % 3] : NULL);
+	}
+	CHECK_MSG(bad == 0, "%zu wrong answers", bad);
+	CHECK_TABLE(t, pp, 4);
+	/* a /8 over the tables: answers where no /32 is, and goes away cleanly */
+	set4(ip, 10, 0, 0, 0);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 8, &o[3]) == 0);
+	set4(ip, 10, 1, 200, 1);
+	CHECK(wg_allowedips_lookup(t, AF_INET, ip) == &o[3]);
+	set4(ip, 10, 0, 0, 5);
+	CHECK(wg_allowedips_lookup(t, AF_INET, ip) == &o[2]);
+	set4(ip, 10, 9, 0, 5);
+	CHECK(wg_allowedips_lookup(t, AF_INET, ip) == &o[3]);
+	CHECK_TABLE(t, pp, 4);
+	set4(ip, 10, 0, 0, 0);
+	CHECK(wg_allowedips_remove(t, AF_INET, ip, 8, &o[3]) == 0);
+	set4(ip, 10, 1, 200, 1);
+	CHECK(wg_allowedips_lookup(t, AF_INET, ip) == NULL);
+	CHECK_TABLE(t, pp, 4);
+	for (int i = 0; i < 3; i++)
+		wg_allowedips_remove_by_owner(t, &o[i]);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.v4_tables == 0 && st.v4_table_bytes == 0 && st.prefixes4 == 0);
+	CHECK_TABLE(t, pp, 4);
+
+	/* one /32 per /16: two tables each, over the budget of 1,024 + prefixes / 8 */
+	for (uint32_t i = 0; i < sparse; i++) {
+		set4(ip, 20 + i / 256, i % 256, 1, 1);
+		wg_allowedips_get_stats(t, &st);
+		before = st.v4_trie_slots;
+		CHECK(wg_allowedips_insert(t, AF_INET, ip, 32, &o[i % 2]) == 0);
+		wg_allowedips_get_stats(t, &st);
+		if (st.v4_trie_slots > before)
+			on_trie = i;
+	}
+	wg_allowedips_get_stats(t, &st);
+	trie = st.v4_trie_slots;
+	CHECK_MSG(trie > 0 && st.v4_tables <= 1024 + sparse / 8 + 1 &&
+			  st.v4_tables / 2 + trie == sparse,
+		  "%zu tables, %zu /16s on the trie", st.v4_tables, trie);
+	for (uint32_t i = 0; i < sparse; i++) {
+		set4(ip, 20 + i / 256, i % 256, 1, 1);
+		bad += wg_allowedips_lookup(t, AF_INET, ip) != &o[i % 2];
+		ip[3] = 2;
+		bad += wg_allowedips_lookup(t, AF_INET, ip) != NULL;
+	}
+	CHECK_MSG(bad == 0, "%zu wrong answers", bad);
+	CHECK_TABLE(t, pp, 4);
+	/* room again: a /16 on the trie gets its tables at its second /32 */
+	CHECK(on_trie >= sparse / 2);
+	for (uint32_t i = 0; i < sparse / 2; i++) {
+		set4(ip, 20 + i / 256, i % 256, 1, 1);
+		CHECK(wg_allowedips_remove(t, AF_INET, ip, 32, &o[i % 2]) == 0);
+	}
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.v4_trie_slots < trie && st.v4_tables / 2 + st.v4_trie_slots == sparse / 2);
+	trie = st.v4_trie_slots;
+	set4(ip, 20 + on_trie / 256, on_trie % 256, 1, 2);
+	CHECK(wg_allowedips_insert(t, AF_INET, ip, 32, &o[3]) == 0);
+	wg_allowedips_get_stats(t, &st);
+	CHECK_MSG(st.v4_trie_slots == trie - 1, "%zu /16s on the trie, want %zu", st.v4_trie_slots,
+		  trie - 1);
+	CHECK(wg_allowedips_lookup(t, AF_INET, ip) == &o[3]);
+	CHECK_TABLE(t, pp, 4);
+	for (int i = 0; i < 4; i++)
+		wg_allowedips_remove_by_owner(t, &o[i]);
+	wg_allowedips_get_stats(t, &st);
+	CHECK(st.v4_tables == 0 && st.v4_trie_slots == 0 && st.prefixes4 == 0);
+	CHECK(st.nodes_deferred + st.tables_deferred == d.total);
+	CHECK_TABLE(t, pp, 4);
+	wg_allowedips_destroy(t);
+	dfree_done(&d);
+	free(pp);
 }
 
 /* ---- lock-free readers against the writer ---- */
@@ -2213,6 +2326,7 @@ int main(void)
 	RUN_TEST(test_defer_free_once);
 	RUN_TEST(test_random_vs_model);
 	RUN_TEST(test_remove_by_owner_cost);
+	RUN_TEST(test_v4_table);
 	RUN_TEST(test_million_prefixes);
 	RUN_TEST(test_concurrent_readers);
 	return TEST_END();
