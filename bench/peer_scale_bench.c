@@ -14,11 +14,13 @@
  *             the wg UAPI and the REST API), each with one /32 allowed IP
  *             (10.0.0.1 up), a random public key, no name, no preshared key;
  *   sessions  one session per peer as a completed handshake installs it
- *             (allocated like control.c's install(), indexed, made current).
+ *             (from the session slab like control.c's install(), indexed,
+ *             made current).
  *
  * Memory is measured, not computed: bytes in use in the DPDK heap
  * (rte_malloc_get_socket_stats) plus the C heap (mallinfo2), before and
- * after each step, divided by N. Then, for R repeats of about the given
+ * after each step, divided by N; and what the peer and session slabs hold
+ * (control/slab.h: objects, chunks, bytes). Then, for R repeats of about the given
  * duration each, the cost of
  *
  *   index     wg_index_lookup_bulk, bursts of --burst receiver indices of
@@ -106,6 +108,7 @@ struct row {
 	int64_t peers_dpdk, peers_libc;   /* of peers: DPDK heap (struct wg_peer), C heap */
 	int64_t trie;                     /* of peers: the trie's own figure (wg_allowedips_memory) */
 	double build_s;                   /* wg_change_apply of the N peers */
+	struct wg_slab_stats peer_slab, session_slab; /* with every peer and session in */
 	struct stat3 ns[N_LOOKUPS];       /* ns per lookup */
 	struct wgdp *dev;
 	uint32_t *idx_stream;             /* receiver indices of random sessions */
@@ -209,7 +212,8 @@ static struct wgdp *tables_create(uint32_t max_peers, int64_t *index_bytes)
 
 static void tables_destroy(struct wgdp *dev)
 {
-	wg_peers_destroy(dev);
+	wg_peers_destroy(dev); /* no defer queue: the frees are done on return */
+	wg_peers_slabs_destroy(dev);
 	wg_change_pools_free(dev);
 	wg_allowedips_destroy(dev->aip);
 	wg_index_destroy(dev->index);
@@ -279,7 +283,7 @@ static void add_sessions(struct wgdp *dev, uint32_t n, struct wg_peer **peers, u
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
-		struct wg_session *s = rte_zmalloc("wg_session", sizeof(*s), RTE_CACHE_LINE_SIZE);
+		struct wg_session *s = wg_peers_session_alloc(dev);
 		int ret;
 
 		if (!s) {
@@ -406,6 +410,8 @@ static void build(const struct opts *o, struct row *row)
 	row->trie = (int64_t)wg_allowedips_memory(row->dev->aip);
 	add_sessions(row->dev, n, peers, indices);
 	m3 = bytes_in_use();
+	wg_slab_stats(&row->dev->peer_slab, &row->peer_slab);
+	wg_slab_stats(&row->dev->session_slab, &row->session_slab);
 	row->tables = m1 - m0;
 	row->peers_dpdk = p1.dpdk - p0.dpdk;
 	row->peers_libc = p1.libc - p0.libc;
@@ -634,6 +640,18 @@ static void print_table(const struct opts *o, const struct row *rows)
 		       (r->tables - r->index) / n, r->peers / n, r->peers_dpdk / n, r->peers_libc / n,
 		       r->sessions / n);
 	}
+	printf("slabs (control/slab.h): objects, chunks, MiB held, bytes per object:\n");
+	printf("%8s  %9s %6s %8s %7s  %9s %6s %8s %7s\n", "peers", "peers", "chunks", "MiB", "B/obj", "sessions",
+	       "chunks", "MiB", "B/obj");
+	for (unsigned i = 0; i < o->ncounts; i++) {
+		const struct wg_slab_stats *a = &rows[i].peer_slab, *b = &rows[i].session_slab;
+
+		printf("%8u  %9llu %6llu %8.2f %7.0f  %9llu %6llu %8.2f %7.0f\n", rows[i].n,
+		       (unsigned long long)a->objects, (unsigned long long)a->chunks, a->bytes / 1048576.0,
+		       a->objects ? (double)a->bytes / (double)a->objects : 0.0, (unsigned long long)b->objects,
+		       (unsigned long long)b->chunks, b->bytes / 1048576.0,
+		       b->objects ? (double)b->bytes / (double)b->objects : 0.0);
+	}
 	printf("checksum %016llx\n", (unsigned long long)checksum);
 }
 
@@ -654,6 +672,11 @@ static void print_json(const struct opts *o, const struct row *rows)
 		       i ? "," : "", r->n, r->build_s, (r->tables + r->peers) / n,
 		       (r->tables + r->peers + r->sessions) / n, r->tables / n, r->index / n, r->peers / n,
 		       r->peers_dpdk / n, r->peers_libc / n, r->trie / n, r->sessions / n);
+		printf(", \"slabs\": {\"peer\": {\"objects\": %llu, \"chunks\": %llu, \"bytes\": %llu}, "
+		       "\"session\": {\"objects\": %llu, \"chunks\": %llu, \"bytes\": %llu}}",
+		       (unsigned long long)r->peer_slab.objects, (unsigned long long)r->peer_slab.chunks,
+		       (unsigned long long)r->peer_slab.bytes, (unsigned long long)r->session_slab.objects,
+		       (unsigned long long)r->session_slab.chunks, (unsigned long long)r->session_slab.bytes);
 		for (int l = 0; l < N_LOOKUPS; l++)
 			printf(", \"%s_ns\": {\"min\": %.2f, \"median\": %.2f, \"max\": %.2f, \"ratio_vs_first\": %.3f}",
 			       lookup_names[l], r->ns[l].min, r->ns[l].med, r->ns[l].max, ratio(rows, i, l));

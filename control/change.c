@@ -712,7 +712,7 @@ static int plan_build(struct plan *pl, const struct wg_conf_inside *in)
 	for (size_t i = 0; i < pl->n; i++) {
 		struct entry *e = &pl->e[i];
 
-		if (e->op == OP_CREATE && !(e->fresh = wg_peers_alloc()))
+		if (e->op == OP_CREATE && !(e->fresh = wg_peers_alloc(pl->dev)))
 			return failf(pl, -ENOMEM, NULL, "out of memory");
 	}
 	if (wg_allowedips_reserve(pl->dev->aip, pl->inserts))
@@ -870,7 +870,7 @@ static void plan_free(struct plan *pl)
 	for (size_t i = 0; i < pl->n; i++) {
 		wg_conf_peer_free(&pl->e[i].next);
 		if (pl->e[i].fresh)
-			wg_peers_free_unused(pl->e[i].fresh);
+			wg_peers_free_unused(pl->dev, pl->e[i].fresh);
 	}
 	free(pl->e);
 	wg_keymap_free(&pl->keys);

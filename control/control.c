@@ -248,7 +248,7 @@ static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 {
 	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
-	struct wg_session *s = rte_zmalloc("wg_session", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct wg_session *s = wg_peers_session_alloc(dev);
 	unsigned n;
 
 	if (!s) {
@@ -258,7 +258,7 @@ static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t 
 	}
 	s->peer = p;
 	if (wg_noise_derive_keypair(&p->hs, &s->kp, now)) {
-		rte_free(s);
+		wg_peers_session_free_unused(dev, s);
 		return NULL;
 	}
 	/* the handshake's index now names the keypair (atomically for readers) */

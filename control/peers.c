@@ -3,7 +3,9 @@
 #include "control/peers.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +28,16 @@ static uint32_t bucket(const struct wgdp *dev, const uint8_t key[WG_KEY_LEN])
 int wg_peers_init(struct wgdp *dev, uint32_t max_peers)
 {
 	uint32_t size = 64;
+	int ret;
 
+	/* on the heap's default socket, as rte_zmalloc put them (the caller's first) */
+	ret = wg_slab_init(&dev->peer_slab, "wg_peer", sizeof(struct wg_peer), RTE_CACHE_LINE_SIZE,
+			   SOCKET_ID_ANY, 0);
+	if (!ret)
+		ret = wg_slab_init(&dev->session_slab, "wg_session", sizeof(struct wg_session),
+				   RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0);
+	if (ret)
+		return ret;
 	while (size < max_peers && size < (1u << 22))
 		size <<= 1;
 	dev->peer_hash = rte_zmalloc("wg_peer_hash", size * sizeof(*dev->peer_hash), 0);
@@ -46,14 +57,24 @@ struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KE
 	return NULL;
 }
 
-struct wg_peer *wg_peers_alloc(void)
+struct wg_peer *wg_peers_alloc(struct wgdp *dev)
 {
-	return rte_zmalloc("wg_peer", sizeof(struct wg_peer), RTE_CACHE_LINE_SIZE);
+	return wg_slab_alloc(&dev->peer_slab);
 }
 
-void wg_peers_free_unused(struct wg_peer *p)
+void wg_peers_free_unused(struct wgdp *dev, struct wg_peer *p)
 {
-	rte_free(p);
+	wg_slab_free(&dev->peer_slab, p);
+}
+
+struct wg_session *wg_peers_session_alloc(struct wgdp *dev)
+{
+	return wg_slab_alloc(&dev->session_slab);
+}
+
+void wg_peers_session_free_unused(struct wgdp *dev, struct wg_session *s)
+{
+	wg_slab_free(&dev->session_slab, s); /* wiped: a failed derivation may have left keys */
 }
 
 void wg_peers_aip_add(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next)
@@ -163,9 +184,8 @@ static void free_session(struct wgdp *dev, void *obj)
 {
 	struct wg_session *s = obj;
 
-	(void)dev;
 	wg_keypair_wipe(&s->kp);
-	rte_free(s);
+	wg_slab_free(&dev->session_slab, s); /* wipes the rest */
 }
 
 void wg_peers_retire_keypair(struct wgdp *dev, struct wg_keypair *kp)
@@ -178,14 +198,12 @@ static void free_peer(struct wgdp *dev, void *obj)
 {
 	struct wg_peer *p = obj;
 
-	(void)dev;
 	/* no worker can reach p any more: its staged packets (and their queue) are ours */
 	wg_staging_purge(&p->staged);
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
 	wg_conf_peer_free(&p->conf);
-	wg_secure_wipe(p, sizeof(*p));
-	rte_free(p);
+	wg_slab_free(&dev->peer_slab, p); /* wiped there */
 }
 
 void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
@@ -243,4 +261,14 @@ void wg_peers_destroy(struct wgdp *dev)
 	wg_peers_reap(dev, true);
 	rte_free(dev->peer_hash);
 	dev->peer_hash = NULL;
+}
+
+void wg_peers_slabs_destroy(struct wgdp *dev)
+{
+	uint64_t peers = wg_slab_destroy(&dev->peer_slab);
+	uint64_t sessions = wg_slab_destroy(&dev->session_slab);
+
+	if (peers || sessions)
+		fprintf(stderr, "wgdp: %" PRIu64 " peers and %" PRIu64 " sessions were never freed (wiped now)\n",
+			peers, sessions);
 }

@@ -5,6 +5,12 @@
  * never look peers up here; they reach them through the index table and the
  * allowed-IP table, and the control thread frees a removed peer only after an
  * RCU grace period.
+ *
+ * Peers and sessions come from two slabs of the device (control/slab.h),
+ * not one rte_zmalloc each: no 128-byte heap header per object, chunks that
+ * go back to the heap when their objects are all freed. Only the control
+ * thread allocates and frees them (the deferred frees run in its RCU
+ * reclaim).
  */
 #ifndef WG_PEERS_H
 #define WG_PEERS_H
@@ -12,17 +18,30 @@
 #include "conf/config.h"
 #include "dataplane/wgdp.h"
 
-/* size the hash for up to max_peers. 0 or -ENOMEM. */
+/* set up the peer and session slabs (no memory yet) and size the hash for up to max_peers. 0 or -errno. */
 int wg_peers_init(struct wgdp *dev, uint32_t max_peers);
-/* remove every peer and free the hash (at teardown, lcores stopped) */
+/* remove every peer and free the hash (at teardown, lcores stopped); their memory goes back as their deferred frees run */
 void wg_peers_destroy(struct wgdp *dev);
+/*
+ * After the deferred frees ran (teardown, after the RCU defer queue is
+ * deleted): give back what the slabs still hold, wiped. Nothing, unless a
+ * peer or session leaked (then said on stderr). A zeroed device is fine.
+ */
+void wg_peers_slabs_destroy(struct wgdp *dev);
 
 struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KEY_LEN]);
 
-/* A zeroed peer from hugepage memory, or NULL; not yet in any table. */
-struct wg_peer *wg_peers_alloc(void);
+/* A zeroed peer from the peer slab (hugepage memory), or NULL; not yet in any table. */
+struct wg_peer *wg_peers_alloc(struct wgdp *dev);
 /* Free a peer from wg_peers_alloc that was never inserted. */
-void wg_peers_free_unused(struct wg_peer *p);
+void wg_peers_free_unused(struct wgdp *dev, struct wg_peer *p);
+/*
+ * A zeroed session from the session slab, or NULL. Once its keypair is in
+ * the index table it goes through wg_peers_retire_keypair; before that,
+ * wg_peers_session_free_unused frees it (wiped).
+ */
+struct wg_session *wg_peers_session_alloc(struct wgdp *dev);
+void wg_peers_session_free_unused(struct wgdp *dev, struct wg_session *s);
 /*
  * Make p (from wg_peers_alloc) a peer of the device with configuration conf
  * (a full state: key, psk, endpoint, keepalive, allowed IPs, enabled...),

@@ -519,6 +519,8 @@ void wg_device_teardown(struct wgdp *dev)
 		rte_rcu_qsbr_dq_delete(dev->dq);
 		dev->dq = NULL;
 	}
+	/* the deferred frees of peers and sessions ran: their slabs are empty */
+	wg_peers_slabs_destroy(dev);
 	if (dev->aip)
 		wg_allowedips_destroy(dev->aip);
 	dev->aip = NULL;

@@ -22,6 +22,7 @@
 #include "control/cookie.h"
 #include "control/noise.h"
 #include "control/ratelimiter.h"
+#include "control/slab.h"
 #include "crypto/batch_aead.h"
 #include "dataplane/allowedips.h"
 #include "dataplane/counters.h"
@@ -177,6 +178,8 @@ struct wgdp {
 	uint32_t n_peers;
 	struct wg_peer *tick_cursor;        /* where the next timer tick starts (control.c) */
 	struct wg_pool *pools[2];           /* address pools, IPv4 and IPv6 (control thread) */
+	struct wg_slab peer_slab;           /* struct wg_peer (control thread, control/peers.c) */
+	struct wg_slab session_slab;        /* struct wg_session (control thread) */
 
 	/* RCU: workers report quiescent once per loop */
 	struct rte_rcu_qsbr *qsbr;
