@@ -22,7 +22,7 @@
  *                     wg_peers_handshake), one more X25519
  *
  * Not in it (it needs DPDK, or is not the handshake's): the ring dequeue,
- * wg_l3_classify, the index table (dataplane/index.c is an rte_hash: the
+ * wg_l3_classify, the index table (dataplane/index.c, needs EAL: the
  * control thread deletes the peer's old handshake index, adds a new one and
  * points it at the keypair; here a counter stands in), the session's
  * rte_zmalloc (calloc here), the response's mbuf, UDP/IP encapsulation and

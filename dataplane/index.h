@@ -6,11 +6,15 @@
  * up by workers on every burst) or a handshake in progress (responses and
  * cookie replies, looked up by the control thread).
  *
- * Indices are random and unique. One writer (the control thread); readers on
- * any lcore are lock-free (rte_hash with RW_CONCURRENCY_LF). A deleted index
- * is not reused before every reader has gone through a quiescent state of the
- * RCU variable given at creation; the object itself stays the caller's to free
- * after a grace period.
+ * Indices are random and unique; their low bits address a slot of a table
+ * of 2^k >= capacity slots (k = 22 for 1,000,000 peers), their high bits are
+ * checked, so a lookup is one memory access (index.c). One writer (the
+ * control thread); readers on any lcore are lock-free, and the lookups of a
+ * burst overlap their cache misses. A deleted index is not reused (nor its
+ * slot given to another) before every reader has gone through a quiescent
+ * state of the RCU variable given at creation; the object itself stays the
+ * caller's to free after a grace period. With no RCU variable (NULL) a
+ * deleted slot is free at once, and no reader may run alongside the writer.
  */
 #ifndef WG_INDEX_H
 #define WG_INDEX_H
@@ -35,11 +39,15 @@ static inline uint32_t wg_index_capacity_for(uint32_t max_peers)
 	return 3 * max_peers + 4096;
 }
 
-/* capacity: indices live at once. 0 or -errno. */
+/* capacity: indices live at once (1..2^31). 0 or -errno. */
 int wg_index_create(struct wg_index **out, const char *name, uint32_t capacity, int socket_id,
 		    struct rte_rcu_qsbr *qsbr);
 void wg_index_destroy(struct wg_index *t);
-/* A new random index for obj (4-byte aligned). 0, -ENOSPC (full) or -EINVAL. */
+/*
+ * A new random index for obj (4-byte aligned). 0, -ENOSPC (capacity indices
+ * live) or -EINVAL. Waits for a grace period only when no slot is free but
+ * deleted ones awaiting theirs (a reader slow to report, a full table).
+ */
 int wg_index_add(struct wg_index *t, void *obj, enum wg_index_kind kind, uint32_t *index_out);
 /*
  * Point an existing index at another object (the handshake's index becomes
