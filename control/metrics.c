@@ -19,7 +19,10 @@
 #include "conf/pool.h"
 #include "control/api_internal.h"
 #include "control/scale.h"
+#include "control/slab.h"
 #include "control/stats.h"
+#include "dataplane/allowedips.h"
+#include "dataplane/index.h"
 #include "dataplane/wgdp.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
@@ -154,6 +157,37 @@ static void workers(FILE *f, const struct wgdp *dev)
 	fprintf(f, "wgdp_buckets_migrated_total %llu\n", (unsigned long long)s->buckets_moved);
 }
 
+/* the peer tables: writer-only figures, read here on the control thread */
+static void tables(FILE *f, struct wgdp *dev)
+{
+	static const char *const slab_name[2] = { "peer", "session" };
+	struct wg_slab *slabs[2] = { &dev->peer_slab, &dev->session_slab };
+	struct wg_allowedips_stats st;
+	struct wg_slab_stats ss[2];
+
+	wg_allowedips_get_stats(dev->aip, &st);
+	family(f, "allowed_ips", "gauge", "Allowed-IP prefixes in the table.");
+	fprintf(f, "wgdp_allowed_ips{family=\"ipv4\"} %zu\n", st.prefixes4);
+	fprintf(f, "wgdp_allowed_ips{family=\"ipv6\"} %zu\n", st.prefixes6);
+	family(f, "allowed_ips_bytes", "gauge", "Bytes of the allowed-IP trie and its IPv4 lookup table.");
+	fprintf(f, "wgdp_allowed_ips_bytes %zu\n", st.bytes);
+	family(f, "allowed_ips_v4_tables", "gauge", "Second- and third-level tables of the IPv4 lookup table.");
+	fprintf(f, "wgdp_allowed_ips_v4_tables %zu\n", st.v4_tables);
+	family(f, "allowed_ips_v4_trie_slots", "gauge",
+	       "IPv4 /16s looked up in the trie: their tables were over budget or out of memory.");
+	fprintf(f, "wgdp_allowed_ips_v4_trie_slots %zu\n", st.v4_trie_slots);
+	family(f, "indices", "gauge", "Receiver indices in use (sessions and handshakes).");
+	fprintf(f, "wgdp_indices %u\n", wg_index_count(dev->index));
+	family(f, "slab_objects", "gauge", "Objects handed out by the peer and session slabs.");
+	for (int i = 0; i < 2; i++) {
+		wg_slab_stats(slabs[i], &ss[i]);
+		fprintf(f, "wgdp_slab_objects{slab=\"%s\"} %llu\n", slab_name[i], (unsigned long long)ss[i].objects);
+	}
+	family(f, "slab_bytes", "gauge", "Bytes the peer and session slabs hold from the DPDK heap.");
+	for (int i = 0; i < 2; i++)
+		fprintf(f, "wgdp_slab_bytes{slab=\"%s\"} %llu\n", slab_name[i], (unsigned long long)ss[i].bytes);
+}
+
 void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r)
 {
 	static struct lcore_view v[WG_MAX_WORKERS + 2];
@@ -185,6 +219,7 @@ void wg_api_metrics(struct wgdp *dev, struct wg_api_request *r)
 	family(f, "workers", "gauge", "Worker lcores.");
 	fprintf(f, "wgdp_workers %u\n", dev->n_workers);
 	workers(f, dev);
+	tables(f, dev);
 	family(f, "state_changes_total", "counter", "Changes written to the state file since start.");
 	fprintf(f, "wgdp_state_changes_total %llu\n", (unsigned long long)dev->state_changes);
 	family(f, "address_pool_used", "gauge", "Addresses taken in each pool.");

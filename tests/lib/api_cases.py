@@ -290,6 +290,22 @@ report("metrics_format", st == 200 and hd["content-type"].startswith("text/plain
        reasons == set(drops) and ('wgdp_peer_receive_bytes_total{public_key="%s"}' % C1_PUB) in m,
        "%d families, %d samples" % (len(types), len(samples)) if not (bad or malformed) else str(bad + malformed[:3]))
 
+def metric(text, name):
+    found = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    return int(found.group(1)) if found else None
+
+
+st, all_, _ = api.call("GET", P + "?limit=1000")
+v4 = sum(1 for p in all_["peers"] for a in p["allowed_ips"] if ":" not in a)
+v6 = sum(1 for p in all_["peers"] for a in p["allowed_ips"] if ":" in a)
+got = {n: metric(m, n) for n in ('wgdp_allowed_ips{family="ipv4"}', 'wgdp_allowed_ips{family="ipv6"}',
+                                 'wgdp_slab_objects{slab="peer"}', "wgdp_allowed_ips_v4_trie_slots",
+                                 "wgdp_allowed_ips_v4_tables", "wgdp_indices", "wgdp_allowed_ips_bytes")}
+report("metrics_tables", got['wgdp_allowed_ips{family="ipv4"}'] == v4 and got['wgdp_allowed_ips{family="ipv6"}'] == v6
+       and got['wgdp_slab_objects{slab="peer"}'] == all_["total"] and got["wgdp_allowed_ips_v4_trie_slots"] == 0
+       and got["wgdp_allowed_ips_v4_tables"] >= 1 and got["wgdp_indices"] >= 1 and got["wgdp_allowed_ips_bytes"] > 0,
+       "%d/%d prefixes, %s" % (v4, v6, got))
+
 # ---- interface changes -------------------------------------------------------------------------------------
 
 st, i1, _ = api.call("PATCH", "/api/v1/interface", {"listen_port": port + 1})
