@@ -252,7 +252,7 @@ static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t 
 	unsigned n;
 
 	if (!s) {
-		CDROP(dev, NO_MBUF);
+		CDROP(dev, NO_SESSION_MEMORY);
 		wg_noise_handshake_clear(&p->hs);
 		return NULL;
 	}

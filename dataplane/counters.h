@@ -39,6 +39,7 @@
 	X(HOLD_FULL, "hold_full")             /* too many packets held for migrating peers */     \
 	X(TX_FULL, "tx_full")                 /* port refused the packet */                       \
 	X(NO_MBUF, "no_mbuf")                 /* pool empty when a copy was needed */             \
+	X(NO_SESSION_MEMORY, "no_session_memory") /* handshake done, no memory for its session */ \
 	/* handshake path (control thread) */                                                   \
 	X(HANDSHAKE_MAC1, "handshake_bad_mac1")                                                 \
 	X(HANDSHAKE_RATELIMITED, "handshake_ratelimited")                                       \
