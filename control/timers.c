@@ -57,7 +57,7 @@ static void mod(struct wg_timers *t, enum wg_timer_id id, uint64_t at_ns, uint64
 
 	if (t->dead || at_ns < tm->changed_ns)
 		return;
-	tm->armed = true;
+	t->armed |= (uint8_t)(1u << id);
 	tm->deadline_ns = add_sat(at_ns, dur_ns);
 	tm->changed_ns = at_ns;
 }
@@ -69,14 +69,14 @@ static void del(struct wg_timers *t, enum wg_timer_id id, uint64_t at_ns)
 
 	if (at_ns < tm->changed_ns)
 		return;
-	tm->armed = false;
+	t->armed &= (uint8_t)~(1u << id);
 	tm->changed_ns = at_ns;
 }
 
 /* if (!timer_pending()) mod_timer(); returns whether it was pending. */
 static bool arm_if_idle(struct wg_timers *t, enum wg_timer_id id, uint64_t at_ns, uint64_t dur_ns)
 {
-	if (t->timer[id].armed)
+	if (wg_timers_armed(t, id))
 		return true;
 	mod(t, id, at_ns, dur_ns);
 	return false;
@@ -130,7 +130,7 @@ static void initiate(struct wg_timers *t, uint64_t at_ns, uint32_t action)
  */
 static void expire(struct wg_timers *t, enum wg_timer_id id, uint64_t d)
 {
-	t->timer[id].armed = false;
+	t->armed &= (uint8_t)~(1u << id);
 	t->timer[id].changed_ns = d;
 
 	switch (id) {
@@ -181,7 +181,7 @@ static void advance(struct wg_timers *t, uint64_t to_ns)
 		for (int i = 0; i < WG_TIMER_COUNT; i++) {
 			const struct wg_timer *tm = &t->timer[i];
 
-			if (tm->armed && tm->deadline_ns <= to_ns && (id < 0 || tm->deadline_ns < best)) {
+			if (wg_timers_armed(t, (enum wg_timer_id)i) && tm->deadline_ns <= to_ns && (id < 0 || tm->deadline_ns < best)) {
 				best = tm->deadline_ns;
 				id = i;
 			}
@@ -203,8 +203,7 @@ void wg_timers_init(struct wg_timers *t, uint64_t persistent_keepalive_interval_
 /* wg_timers_stop() of a peer being removed (is_dead set first): nothing can re-arm. */
 void wg_timers_stop(struct wg_timers *t)
 {
-	for (int i = 0; i < WG_TIMER_COUNT; i++)
-		t->timer[i].armed = false;
+	t->armed = 0;
 	t->due = 0;
 	t->need_another_keepalive = false;
 	t->dead = true;
@@ -220,10 +219,9 @@ void wg_timers_reset(struct wg_timers *t, uint64_t now_ns)
 {
 	if (now_ns > t->clock_ns)
 		t->clock_ns = now_ns;
-	for (int i = 0; i < WG_TIMER_COUNT; i++) {
-		t->timer[i].armed = false;
+	t->armed = 0;
+	for (int i = 0; i < WG_TIMER_COUNT; i++)
 		t->timer[i].changed_ns = t->clock_ns;
-	}
 	t->due = 0;
 	t->handshake_attempts = 0;
 	t->need_another_keepalive = false;
@@ -248,7 +246,7 @@ uint32_t wg_timers_set_persistent_keepalive(struct wg_timers *t, uint64_t interv
 	if (!interval_ns) {
 		struct wg_timer *tm = &t->timer[WG_TIMER_PERSISTENT_KEEPALIVE];
 
-		tm->armed = false;
+		t->armed &= (uint8_t)~(1u << WG_TIMER_PERSISTENT_KEEPALIVE);
 		if (now_ns > tm->changed_ns)
 			tm->changed_ns = now_ns;
 	}
@@ -397,14 +395,14 @@ uint64_t wg_timers_next_deadline(const struct wg_timers *t)
 	uint64_t next = t->due ? t->due_since_ns : UINT64_MAX;
 
 	for (int i = 0; i < WG_TIMER_COUNT; i++)
-		if (t->timer[i].armed && t->timer[i].deadline_ns < next)
+		if (wg_timers_armed(t, (enum wg_timer_id)i) && t->timer[i].deadline_ns < next)
 			next = t->timer[i].deadline_ns;
 	return next;
 }
 
 uint64_t wg_timers_deadline(const struct wg_timers *t, enum wg_timer_id id)
 {
-	if ((unsigned int)id >= WG_TIMER_COUNT || !t->timer[id].armed)
+	if ((unsigned int)id >= WG_TIMER_COUNT || !wg_timers_armed(t, id))
 		return UINT64_MAX;
 	return t->timer[id].deadline_ns;
 }

@@ -45,7 +45,6 @@ enum wg_timers_action {
 struct wg_timer {
 	uint64_t deadline_ns; /* meaningful while armed */
 	uint64_t changed_ns;  /* time of the last arm, re-arm, cancel or expiry */
-	bool armed;
 };
 
 struct wg_timers {
@@ -57,12 +56,21 @@ struct wg_timers {
 	uint64_t due_since_ns;           /* earliest expiry among the pending actions */
 	uint32_t due;                    /* actions expired but not yet returned by tick */
 	uint32_t handshake_attempts;     /* retransmits since the last non-retry initiation */
+	uint8_t armed;                   /* bit (1 << id) per armed timer */
 	bool need_another_keepalive;
 	bool sent_lastminute_handshake;
 	bool has_sent_handshake;
 	bool has_handshake;
 	bool dead;                       /* stopped: nothing arms any more */
 };
+
+_Static_assert(WG_TIMER_COUNT <= 8, "armed is one bit per timer in a byte");
+
+/* timer id is armed */
+static inline bool wg_timers_armed(const struct wg_timers *t, enum wg_timer_id id)
+{
+	return t->armed >> id & 1;
+}
 
 void wg_timers_init(struct wg_timers *t, uint64_t persistent_keepalive_interval_ns);
 /* Peer removed: disarm everything; later events arm nothing, tick returns 0. */

@@ -532,7 +532,7 @@ static uint64_t brute_next(const struct wg_timers *t)
 	uint64_t m = t->due ? t->due_since_ns : NONE;
 
 	for (int i = 0; i < WG_TIMER_COUNT; i++)
-		if (t->timer[i].armed && t->timer[i].deadline_ns < m)
+		if (wg_timers_armed(t, (enum wg_timer_id)i) && t->timer[i].deadline_ns < m)
 			m = t->timer[i].deadline_ns;
 	return m;
 }
@@ -639,8 +639,9 @@ static void test_next_deadline_random(void)
 static bool same_state(const struct wg_timers *a, const struct wg_timers *b)
 {
 	for (int i = 0; i < WG_TIMER_COUNT; i++) {
-		if (a->timer[i].armed != b->timer[i].armed || a->timer[i].changed_ns != b->timer[i].changed_ns ||
-		    (a->timer[i].armed && a->timer[i].deadline_ns != b->timer[i].deadline_ns))
+		if (wg_timers_armed(a, (enum wg_timer_id)i) != wg_timers_armed(b, (enum wg_timer_id)i) ||
+		    a->timer[i].changed_ns != b->timer[i].changed_ns ||
+		    (wg_timers_armed(a, (enum wg_timer_id)i) && a->timer[i].deadline_ns != b->timer[i].deadline_ns))
 			return false;
 	}
 	return a->persistent_keepalive_interval_ns == b->persistent_keepalive_interval_ns &&
