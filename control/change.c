@@ -80,7 +80,7 @@ struct plan {
 	struct wg_conf_inside inside_next;
 	struct wg_noise_identity id;
 	bool if_changed, id_changed;
-	size_t inserts, created, removed;
+	size_t inserts, inserts4, created, removed; /* inserts4: of them IPv4 */
 };
 
 #define NOBODY UINT32_MAX
@@ -255,6 +255,7 @@ static int claim(struct plan *pl, size_t idx, const struct wg_conf_prefix *pfx)
 	    wg_conf_prefixes_add(&pl->e[idx].next.allowedips, pfx))
 		return failf(pl, -ENOMEM, NULL, "out of memory");
 	pl->inserts++;
+	pl->inserts4 += pfx->family == AF_INET;
 	return 0;
 }
 
@@ -715,7 +716,9 @@ static int plan_build(struct plan *pl, const struct wg_conf_inside *in)
 		if (e->op == OP_CREATE && !(e->fresh = wg_peers_alloc(pl->dev)))
 			return failf(pl, -ENOMEM, NULL, "out of memory");
 	}
-	if (wg_allowedips_reserve(pl->dev->aip, pl->inserts))
+	/* v4 nodes of the v4 size (56 bytes, not 72: 32 bytes less per /32 peer) */
+	if (wg_allowedips_reserve4(pl->dev->aip, pl->inserts4) ||
+	    wg_allowedips_reserve(pl->dev->aip, pl->inserts - pl->inserts4))
 		return failf(pl, -ENOMEM, NULL, "out of memory");
 	return 0;
 }

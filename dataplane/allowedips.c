@@ -31,6 +31,8 @@
  * list and are taken by insert before the heap; they are "wide" (the v6
  * size, so they fit either family) and count at that size in the memory
  * figure once linked. Readers never see the list.
+ * wg_allowedips_reserve4 keeps v4-sized nodes on a second list, which v4
+ * inserts take from first.
  *
  * Concurrency rule. One writer, lock-free readers:
  * - a node is fully built (key, cidr, children, owner) before the release
@@ -120,7 +122,12 @@ static struct wg_allowedips_node *node_new(struct wg_allowedips *t, const struct
 {
 	struct wg_allowedips_node *n = t->reserve;
 
-	if (n) {
+	if (bits == 32 && t->reserve4) {
+		n = t->reserve4;
+		t->reserve4 = n->child[0];
+		t->reserved4--;
+		memset(n, 0, node_size(32));
+	} else if (n) {
 		t->reserve = n->child[0];
 		t->reserved--;
 		memset(n, 0, node_size(128));
@@ -148,6 +155,10 @@ static void node_unused(struct wg_allowedips *t, struct wg_allowedips_node *n)
 		n->child[0] = t->reserve;
 		t->reserve = n;
 		t->reserved++;
+	} else if (n->bits == 32) {
+		n->child[0] = t->reserve4; /* it may have come from there */
+		t->reserve4 = n;
+		t->reserved4++;
 	} else {
 		free(n);
 	}
@@ -295,30 +306,30 @@ void wg_allowedips_node_free(void *node)
  * branch node) and takes them from here first, so 2n reserved nodes make
  * the next n inserts unable to fail. Tops up to 2n, all or nothing.
  */
-int wg_allowedips_reserve(struct wg_allowedips *t, size_t n_inserts)
+static int reserve_list(struct wg_allowedips_node **head, size_t *count, size_t n_inserts,
+			unsigned int bits)
 {
 	struct wg_allowedips_node *list = NULL, *last = NULL, *n;
 	size_t want;
 
-	if (!t)
-		return -EINVAL;
 	if (n_inserts > SIZE_MAX / 2)
 		return -ENOMEM;
 	want = 2 * n_inserts;
-	for (size_t have = t->reserved; have < want; have++) {
-		n = calloc(1, node_size(128));
+	for (size_t have = *count; have < want; have++) {
+		n = calloc(1, node_size(bits));
 		if (!n)
 			goto err_free;
-		n->wide = 1;
+		n->wide = bits == 128;
+		n->bits = (uint8_t)bits;
 		n->child[0] = list;
 		list = n;
 		if (!last)
 			last = n;
 	}
 	if (list) {
-		last->child[0] = t->reserve;
-		t->reserve = list;
-		t->reserved = want;
+		last->child[0] = *head;
+		*head = list;
+		*count = want;
 	}
 	return 0;
 
@@ -328,6 +339,16 @@ err_free:
 		free(n);
 	}
 	return -ENOMEM;
+}
+
+int wg_allowedips_reserve(struct wg_allowedips *t, size_t n_inserts)
+{
+	return t ? reserve_list(&t->reserve, &t->reserved, n_inserts, 128) : -EINVAL;
+}
+
+int wg_allowedips_reserve4(struct wg_allowedips *t, size_t n_inserts)
+{
+	return t ? reserve_list(&t->reserve4, &t->reserved4, n_inserts, 32) : -EINVAL;
 }
 
 void wg_allowedips_unreserve(struct wg_allowedips *t)
@@ -341,6 +362,11 @@ void wg_allowedips_unreserve(struct wg_allowedips *t)
 		free(n);
 	}
 	t->reserved = 0;
+	while ((n = t->reserve4)) {
+		t->reserve4 = n->child[0];
+		free(n);
+	}
+	t->reserved4 = 0;
 }
 
 /*
@@ -748,6 +774,7 @@ void wg_allowedips_get_stats(const struct wg_allowedips *t, struct wg_allowedips
 	st->nodes_deferred = t->deferred;
 	st->visits = t->visits;
 	st->reserved = t->reserved;
+	st->reserved4 = t->reserved4;
 	st->v4_tables = t->dir_tables;
 	st->v4_table_bytes = t->dir_bytes;
 	st->v4_trie_slots = t->dir_trie_slots;

@@ -53,6 +53,7 @@ struct wg_allowedips_stats {
 	size_t bytes;		     /* table struct + linked nodes (requested sizes; */
 				     /* a node from the reserve counts at the v6 size) */
 	size_t reserved;	     /* in the reserve, not in nodes or bytes: 72 bytes each */
+	size_t reserved4;	     /* in the v4 reserve, likewise: 56 bytes each */
 	uint64_t nodes_allocated;    /* linked since create (from the heap or the reserve) */
 	uint64_t nodes_deferred;     /* handed to defer_free since create */
 	uint64_t visits;	     /* nodes touched by removals since create */
@@ -113,6 +114,13 @@ struct wg_allowedips_owner *wg_allowedips_owner_of(const struct wg_allowedips *t
  * Writer only.
  */
 int wg_allowedips_reserve(struct wg_allowedips *t, size_t n_inserts);
+/*
+ * The same for n_inserts IPv4 prefixes, with nodes of the v4 size (56 bytes
+ * instead of 72): a v4 insert takes from this reserve first, then from the
+ * one above, then the heap. A caller that knows its families reserves
+ * reserve4(v4 inserts) and reserve(v6 inserts). unreserve frees both.
+ */
+int wg_allowedips_reserve4(struct wg_allowedips *t, size_t n_inserts);
 void wg_allowedips_unreserve(struct wg_allowedips *t);
 
 /* Longest-prefix match; NULL when nothing matches or family is unknown. Lock-free. */

@@ -119,6 +119,15 @@ static bool check_reserve(struct check *c, const struct wg_allowedips *t)
 	}
 	if (count != t->reserved)
 		return fail(c, "reserve count differs from its list");
+	count = 0;
+	for (n = t->reserve4; n; n = n->child[0]) {
+		if (++count > t->reserved4)
+			return fail(c, "v4 reserve longer than its count");
+		if (n->wide || n->bits != 32)
+			return fail(c, "a node of the wrong size in the v4 reserve");
+	}
+	if (count != t->reserved4)
+		return fail(c, "v4 reserve count differs from its list");
 	return true;
 }
 

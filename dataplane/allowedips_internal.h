@@ -75,6 +75,8 @@ struct wg_allowedips {
 	uint64_t allocated, deferred, visits;
 	struct wg_allowedips_node *reserve; /* writer: unused wide nodes, through child[0] */
 	size_t reserved;		    /* their number */
+	struct wg_allowedips_node *reserve4; /* writer: unused v4 nodes (56 bytes), through child[0] */
+	size_t reserved4;		     /* their number */
 	size_t dir_tables, dir_trie_slots, dir_bytes; /* v4 lookup table: tables, DIR_TRIE slots */
 	uint64_t tables_allocated, tables_deferred;
 	struct wg_allowedips_node *slot4[V4_SLOTS]; /* v4 prefixes /16 or longer */
