@@ -51,6 +51,7 @@ struct state {
 	size_t n;
 	uint64_t deferred;
 	size_t guaranteed; /* inserts the last reserve calls still make failure-free */
+	size_t guaranteed4; /* v4 inserts the last reserve4 calls still make failure-free */
 	const uint8_t *in;
 	size_t left;
 };
@@ -154,24 +155,33 @@ static void check_owner_of(struct state *s, int fam, const uint8_t *addr, unsign
 	ASSERT(owner_index(s, got) == (i < 0 ? -1 : s->m[i].owner));
 }
 
-/* insert, checking where its nodes came from */
+/* insert, checking where its nodes came from: the v4 reserve (v4 only), the wide one, the heap */
 static int insert(struct state *s, int fam, const uint8_t *addr, unsigned int cidr, int o)
 {
 	struct wg_allowedips_stats a, b;
 	uint64_t linked;
-	size_t taken;
+	size_t taken, taken4;
 	int ret;
 
 	wg_allowedips_get_stats(s->t, &a);
-	ASSERT(a.reserved >= 2 * s->guaranteed);
+	ASSERT(a.reserved >= 2 * s->guaranteed && a.reserved4 >= 2 * s->guaranteed4);
 	ret = wg_allowedips_insert(s->t, fam, addr, cidr, &s->own[o]);
 	wg_allowedips_get_stats(s->t, &b);
 	linked = b.nodes_allocated - a.nodes_allocated;
 	taken = a.reserved - b.reserved;
-	ASSERT(linked <= 2 && taken == (linked < a.reserved ? linked : a.reserved));
-	ASSERT(!ret || (linked == 0 && taken == 0));
-	if (s->guaranteed) {
-		ASSERT(ret != -ENOMEM && taken == linked); /* nothing from the heap */
+	taken4 = a.reserved4 - b.reserved4;
+	ASSERT(linked <= 2);
+	if (fam == AF_INET)
+		ASSERT(taken4 == (linked < a.reserved4 ? linked : a.reserved4) &&
+		       taken == (linked - taken4 < a.reserved ? linked - taken4 : a.reserved));
+	else
+		ASSERT(taken4 == 0 && taken == (linked < a.reserved ? linked : a.reserved));
+	ASSERT(!ret || (linked == 0 && taken == 0 && taken4 == 0));
+	if (fam == AF_INET && s->guaranteed4) {
+		ASSERT(ret != -ENOMEM && taken4 == linked); /* nothing from the heap */
+		s->guaranteed4--;
+	} else if (s->guaranteed) {
+		ASSERT(ret != -ENOMEM && taken + taken4 == linked);
 		s->guaranteed--;
 	}
 	return ret;
@@ -185,14 +195,23 @@ static void op_reserve(struct state *s, uint8_t op)
 	wg_allowedips_get_stats(s->t, &a);
 	if (op & 0x08) {
 		wg_allowedips_unreserve(s->t);
-		s->guaranteed = 0;
+		s->guaranteed = s->guaranteed4 = 0;
+	} else if (op & 0x10) {
+		ASSERT(wg_allowedips_reserve4(s->t, n) == 0);
+		if (n > s->guaranteed4)
+			s->guaranteed4 = n;
 	} else {
 		ASSERT(wg_allowedips_reserve(s->t, n) == 0);
 		if (n > s->guaranteed)
 			s->guaranteed = n;
 	}
 	wg_allowedips_get_stats(s->t, &b);
-	ASSERT(b.reserved == (op & 0x08 ? 0 : a.reserved > 2 * n ? a.reserved : 2 * n));
+	if (op & 0x08)
+		ASSERT(b.reserved == 0 && b.reserved4 == 0);
+	else if (op & 0x10)
+		ASSERT(b.reserved == a.reserved && b.reserved4 == (a.reserved4 > 2 * n ? a.reserved4 : 2 * n));
+	else
+		ASSERT(b.reserved4 == a.reserved4 && b.reserved == (a.reserved > 2 * n ? a.reserved : 2 * n));
 	ASSERT(b.bytes == a.bytes && b.nodes == a.nodes && b.nodes_allocated == a.nodes_allocated);
 }
 
@@ -433,10 +452,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(s->t && wg_allowedips_memory(s->t) == empty &&
 	       wg_allowedips_count(s->t, AF_UNSPEC) == 0);
 	wg_allowedips_get_stats(s->t, &stats0);
-	ASSERT(stats0.reserved == 0);
+	ASSERT(stats0.reserved == 0 && stats0.reserved4 == 0);
 	s->n = 0;
 	s->deferred = 0;
 	s->guaranteed = 0;
+	s->guaranteed4 = 0;
 	s->in = data;
 	s->left = size;
 
