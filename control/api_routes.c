@@ -224,6 +224,7 @@ static void patch_interface(struct wgdp *dev, struct wg_api_request *r)
 	d.flags |= WG_CONF_DEVICE_NO_STEAL;
 	ret = wg_change_apply(dev, &d, &in, NULL, err, sizeof(err));
 	wg_conf_device_free(&d);
+	free(in.addresses.v); /* wg_change_apply copies both lists */
 	free(in.pools.v);
 	if (ret)
 		change_error(r, ret, err);
