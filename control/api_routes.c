@@ -21,6 +21,7 @@
 #include "conf/pool.h"
 #include "control/api_internal.h"
 #include "control/change.h"
+#include "control/peer_conf.h"
 #include "control/peers.h"
 #include "control/stats.h"
 #include "crypto/secure.h"
@@ -66,10 +67,14 @@ static json_t *key_json(const uint8_t key[WG_KEY_LEN])
 /* a peer as the API shows it: its configuration and its live figures */
 static json_t *peer_json(const struct wg_peer *p)
 {
-	json_t *o = wg_json_from_peer(&p->conf, 0);
+	struct wg_conf_peer c;
+	json_t *o;
 	struct wg_peer_stats st;
 	char ep[WG_CONF_ENDPOINT_STR];
 
+	wg_peer_conf_view(p, &c); /* shallow: the lists are only read */
+	o = wg_json_from_peer(&c, 0);
+	wg_secure_wipe(&c, sizeof(c));
 	if (!o)
 		return NULL;
 	wg_stats_peer(p, &st);
@@ -219,6 +224,7 @@ static void patch_interface(struct wgdp *dev, struct wg_api_request *r)
 	d.flags |= WG_CONF_DEVICE_NO_STEAL;
 	ret = wg_change_apply(dev, &d, &in, NULL, err, sizeof(err));
 	wg_conf_device_free(&d);
+	free(in.addresses.v); /* wg_change_apply copies both lists */
 	free(in.pools.v);
 	if (ret)
 		change_error(r, ret, err);
@@ -457,6 +463,7 @@ static void get_config(struct wgdp *dev, struct wg_api_request *r)
 {
 	const struct wg_peer *p = wg_peers_lookup(dev, r->key);
 	struct wg_conf_prefixes allowed = { 0 };
+	struct wg_conf_peer c;
 	char ep[WG_CONF_ENDPOINT_STR + 256], b64[WG_KEY_B64_LEN + 1];
 	uint64_t keepalive = 0;
 	size_t len = 0;
@@ -477,24 +484,25 @@ static void get_config(struct wgdp *dev, struct wg_api_request *r)
 		wg_api_error(r, 503, "out_of_memory", "out of memory");
 		return;
 	}
-	wg_key_to_base64(b64, p->public_key);
-	fprintf(f, "# wgdp client configuration for peer %s%s%s\n[Interface]\n", b64, p->conf.name[0] ? ": " : "",
-		p->conf.name);
-	if (!wg_secure_is_zero(p->conf.client_private_key, WG_KEY_LEN)) {
-		wg_key_to_base64(b64, p->conf.client_private_key);
+	wg_peer_conf_view(p, &c); /* shallow: the lists are only read */
+	wg_key_to_base64(b64, c.public_key);
+	fprintf(f, "# wgdp client configuration for peer %s%s%s\n[Interface]\n", b64, c.name[0] ? ": " : "",
+		c.name);
+	if (!wg_secure_is_zero(c.client_private_key, WG_KEY_LEN)) {
+		wg_key_to_base64(b64, c.client_private_key);
 		fprintf(f, "PrivateKey = %s\n", b64);
 	} else {
 		fprintf(f, "# PrivateKey = (the client's own: the server never had it)\n");
 	}
-	put_list(f, "Address", &p->conf.addresses);
+	put_list(f, "Address", &c.addresses);
 	fprintf(f, "MTU = %u\n", dev->conf.inside.mtu);
 	if (r->q_dns)
 		fprintf(f, "DNS = %s\n", r->q_dns); /* checked in config_params: no line breaks */
 	fprintf(f, "\n[Peer]\n");
 	wg_key_to_base64(b64, dev->identity.public_key);
 	fprintf(f, "PublicKey = %s\n", b64);
-	if (!wg_secure_is_zero(p->conf.preshared_key, WG_KEY_LEN)) {
-		wg_key_to_base64(b64, p->conf.preshared_key);
+	if (!wg_secure_is_zero(c.preshared_key, WG_KEY_LEN)) {
+		wg_key_to_base64(b64, c.preshared_key);
 		fprintf(f, "PresharedKey = %s\n", b64);
 	}
 	put_list(f, "AllowedIPs", &allowed);
@@ -502,6 +510,7 @@ static void get_config(struct wgdp *dev, struct wg_api_request *r)
 	if (keepalive)
 		fprintf(f, "PersistentKeepalive = %llu\n", (unsigned long long)keepalive);
 	wg_secure_wipe(b64, sizeof(b64));
+	wg_secure_wipe(&c, sizeof(c));
 	fclose(f);
 	free(allowed.v);
 	r->status = 200;

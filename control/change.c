@@ -17,10 +17,12 @@
  * resource the plan takes) and given back if the plan fails; the addresses of
  * removed peers go back at commit.
  *
- * The commit. Trie nodes for every insert are reserved first; the journal
- * record is written; then: interface fields, removals, updates (inserts
- * before removes, so an allowed IP that moves is never unrouted), creations.
- * None of these steps can fail.
+ * The commit. The peers created (from the peer slab), the extras blocks of
+ * the peers created and updated (name, configured endpoint, client key:
+ * control/peer_conf.h) and trie nodes for every insert are allocated first,
+ * at the end of planning; the journal record is written; then: interface
+ * fields, removals, updates (inserts before removes, so an allowed IP that
+ * moves is never unrouted), creations. None of these steps can fail.
  */
 #include "control/change.h"
 
@@ -35,6 +37,7 @@
 #include "conf/keymap.h"
 #include "conf/parse_util.h"
 #include "conf/pool.h"
+#include "control/peer_conf.h"
 #include "control/peers.h"
 #include "control/scale.h"
 #include "control/state.h"
@@ -47,6 +50,7 @@ struct entry {
 	struct wg_peer *p;        /* the peer as it is; NULL for a creation */
 	struct wg_peer *fresh;    /* allocated for a creation */
 	struct wg_conf_peer next; /* its configuration after the change */
+	struct wg_peer_extras *extras; /* next's extras block, allocated last in planning */
 	uint8_t op;
 };
 
@@ -155,7 +159,7 @@ static struct entry *entry_for(struct plan *pl, const uint8_t key[WG_KEY_LEN], s
 		return NULL;
 	e->p = p;
 	if (p) {
-		if (wg_conf_peer_copy(&e->next, &p->conf))
+		if (wg_peer_conf_copy(p, &e->next))
 			return NULL;
 		e->op = OP_UPDATE;
 	} else {
@@ -715,6 +719,9 @@ static int plan_build(struct plan *pl, const struct wg_conf_inside *in)
 
 		if (e->op == OP_CREATE && !(e->fresh = wg_peers_alloc(pl->dev)))
 			return failf(pl, -ENOMEM, NULL, "out of memory");
+		/* the peers' name/endpoint/client key blocks: setting them at commit cannot fail */
+		if ((e->op == OP_CREATE || e->op == OP_UPDATE) && wg_peer_conf_extras_new(&e->next, &e->extras))
+			return failf(pl, -ENOMEM, NULL, "out of memory");
 	}
 	/* v4 nodes of the v4 size (56 bytes, not 72: 32 bytes less per /32 peer) */
 	if (wg_allowedips_reserve4(pl->dev->aip, pl->inserts4) ||
@@ -732,14 +739,15 @@ static void commit_identity(struct plan *pl)
 	dev->identity = pl->id;
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
-		uint8_t ts[WG_TIMESTAMP_LEN];
+		uint8_t ts[WG_TIMESTAMP_LEN], psk[WG_KEY_LEN];
 
 		/* a new static DH for every peer (lazily); sessions of the old key end */
 		wg_peers_zero_keys(dev, p);
 		memcpy(ts, p->hs.latest_timestamp, sizeof(ts));
+		memcpy(psk, p->hs.preshared_key, sizeof(psk)); /* the peer's only copy: init wipes hs */
 		wg_noise_handshake_init(&p->hs, NULL, p->public_key,
-					wg_secure_is_zero(p->conf.preshared_key, WG_KEY_LEN) ? NULL
-											 : p->conf.preshared_key);
+					wg_secure_is_zero(psk, WG_KEY_LEN) ? NULL : psk);
+		wg_secure_wipe(psk, sizeof(psk));
 		p->hs_precomputed = false; /* with the new key, at the next handshake */
 		memcpy(p->hs.latest_timestamp, ts, sizeof(ts));
 	}
@@ -760,7 +768,9 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
 {
 	struct wgdp *dev = pl->dev;
 	struct wg_peer *p = e->p;
-	struct wg_conf_peer old = p->conf;
+	struct wg_conf_peer old;
+
+	wg_peer_conf_view(p, &old); /* before the psk and disabled change; its lists go at wg_peer_conf_set */
 
 	if (e->next.flags & WG_CONF_PEER_HAS_ENDPOINT &&
 	    !wg_endpoint_equal(&e->next.endpoint, &old.endpoint))
@@ -781,11 +791,9 @@ static void commit_update(struct plan *pl, struct entry *e, uint64_t now)
 	    !p->disabled && wg_scale_request(dev, p, WG_REQ_KEEPALIVE))
 		dev->control_cnt.drops[WG_DROP_RING_FULL]++;
 	release_addresses(pl, &old.addresses, &e->next.addresses);
-	p->conf = e->next;
-	memset(&e->next, 0, sizeof(e->next));
-	wg_conf_prefixes_shrink(&p->conf.allowedips);
-	wg_conf_prefixes_shrink(&p->conf.addresses);
-	wg_conf_peer_free(&old);
+	wg_peer_conf_set(p, &e->next, e->extras); /* frees the old lists and extras; e->next left zeroed */
+	e->extras = NULL;
+	wg_secure_wipe(&old, sizeof(old));
 }
 
 /*
@@ -830,9 +838,10 @@ static void commit(struct plan *pl)
 
 		if (e->op == OP_CREATE) {
 			e->next.flags |= WG_CONF_PEER_HAS_PRESHARED_KEY | WG_CONF_PEER_HAS_PERSISTENT_KEEPALIVE;
-			wg_peers_insert(dev, e->fresh, &e->next);
+			wg_peers_insert(dev, e->fresh, &e->next, e->extras);
 			e->p = e->fresh;
 			e->fresh = NULL;
+			e->extras = NULL;
 		} else if (e->op == OP_UPDATE) {
 			wg_peers_aip_add(dev, e->p, &e->next.allowedips);
 		}
@@ -872,6 +881,7 @@ static void plan_free(struct plan *pl)
 	}
 	for (size_t i = 0; i < pl->n; i++) {
 		wg_conf_peer_free(&pl->e[i].next);
+		wg_peer_conf_extras_free(pl->e[i].extras);
 		if (pl->e[i].fresh)
 			wg_peers_free_unused(pl->dev, pl->e[i].fresh);
 	}

@@ -121,7 +121,7 @@ void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf
 	free(sorted);
 }
 
-void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf)
+void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf, struct wg_peer_extras *x)
 {
 	uint32_t b;
 
@@ -143,10 +143,7 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	for (size_t i = 0; i < conf->allowedips.n; i++)
 		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
 				     conf->allowedips.v[i].cidr, &p->aip);
-	p->conf = *conf; /* takes the lists, at their length: they are kept for long */
-	memset(conf, 0, sizeof(*conf));
-	wg_conf_prefixes_shrink(&p->conf.allowedips);
-	wg_conf_prefixes_shrink(&p->conf.addresses);
+	wg_peer_conf_set(p, conf, x); /* takes the lists and x; conf is left zeroed */
 	b = bucket(dev, p->public_key);
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;
@@ -202,7 +199,7 @@ static void free_peer(struct wgdp *dev, void *obj)
 	wg_staging_purge(&p->staged);
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
-	wg_conf_peer_free(&p->conf);
+	wg_peer_conf_free(p); /* wiped */
 	wg_slab_free(&dev->peer_slab, p); /* wiped there */
 }
 

@@ -16,6 +16,7 @@
 #define WG_PEERS_H
 
 #include "conf/config.h"
+#include "control/peer_conf.h"
 #include "dataplane/wgdp.h"
 
 /* set up the peer and session slabs (no memory yet) and size the hash for up to max_peers. 0 or -errno. */
@@ -45,17 +46,19 @@ void wg_peers_session_free_unused(struct wgdp *dev, struct wg_session *s);
 /*
  * Make p (from wg_peers_alloc) a peer of the device with configuration conf
  * (a full state: key, psk, endpoint, keepalive, allowed IPs, enabled...),
- * taking conf's lists (conf is left zeroed). Cannot fail: the caller checked
- * that the key is new and reserved trie nodes for the allowed IPs
- * (control/change.c does both).
+ * taking conf's lists (conf is left zeroed) and the extras block x made for
+ * it (wg_peer_conf_extras_new(conf); NULL when it needs none). Cannot fail:
+ * the caller checked that the key is new, allocated x and reserved trie
+ * nodes for the allowed IPs (control/change.c does all three).
  */
-void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf);
+void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *conf, struct wg_peer_extras *x);
 /*
  * A peer's allowed IPs change from p->conf.allowedips to next in two steps,
  * so that a prefix moving between peers is always routed: aip_add inserts
  * every prefix of next (moving those other peers hold; cannot fail once trie
  * nodes are reserved for the new ones), aip_drop removes those of the old
- * list that next lacks and p still holds. The caller then replaces p->conf.
+ * list that next lacks and p still holds. The caller then replaces p->conf
+ * (wg_peer_conf_set).
  */
 void wg_peers_aip_add(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);
 void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf_prefixes *next);

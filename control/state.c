@@ -23,6 +23,7 @@
 #include "conf/keymap.h"
 #include "conf/model_json.h"
 #include "conf/statefile.h"
+#include "control/peer_conf.h"
 #include "crypto/secure.h"
 #include "dataplane/wgdp.h"
 
@@ -106,8 +107,13 @@ static char *snapshot_text(const struct wgdp *dev)
 	ok = ok && order;
 	for (const struct wg_peer *p = dev->peers; ok && p; p = p->list_next)
 		order[n++] = p;
-	while (ok && n)
-		ok = !json_array_append_new(peers, wg_json_from_peer(&order[--n]->conf, WG_JSON_SECRETS));
+	while (ok && n) {
+		struct wg_conf_peer c;
+
+		wg_peer_conf_view(order[--n], &c); /* shallow: the lists are only read */
+		ok = !json_array_append_new(peers, wg_json_from_peer(&c, WG_JSON_SECRETS));
+		wg_secure_wipe(&c, sizeof(c));
+	}
 	free(order);
 	ok = ok && !json_object_set_new(doc, "format", json_string(STATE_FORMAT)) &&
 	     !json_object_set_new(doc, "version", json_integer(STATE_VERSION)) &&

@@ -32,6 +32,7 @@
 #include <rte_telemetry.h>
 
 #include "conf/key.h"
+#include "control/peer_conf.h"
 #include "control/scale.h"
 #include "conf/parse_util.h"
 #include "control/call.h"
@@ -396,11 +397,12 @@ static void copy_peer(struct wgdp *dev, void *arg)
 {
 	struct peer_copy *c = arg;
 	const struct wg_peer *p = wg_peers_lookup(dev, c->public_key);
-	const struct wg_conf_peer *cp;
+	struct wg_conf_peer view;
+	const struct wg_conf_peer *cp = &view;
 
 	if (!p)
 		return;
-	cp = &p->conf;
+	wg_peer_conf_view(p, &view); /* shallow: the lists are only read */
 	c->found = true;
 	wg_stats_peer(p, &c->st);
 	if (cp->flags & WG_CONF_PEER_HAS_ENDPOINT)
@@ -414,6 +416,7 @@ static void copy_peer(struct wgdp *dev, void *arg)
 	c->lcore = c->worker < dev->n_workers ? dev->workers[c->worker].lcore_id : 0;
 	c->total_aips = copy_prefixes(&cp->allowedips, c->aips, PEER_MAX_ALLOWEDIPS, &c->n_aips);
 	c->total_addrs = copy_prefixes(&cp->addresses, c->addrs, PEER_MAX_ADDRESSES, &c->n_addrs);
+	wg_secure_wipe(&view, sizeof(view));
 }
 
 static int cmd_peer(const char *cmd, const char *params, struct rte_tel_data *d)

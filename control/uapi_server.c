@@ -53,6 +53,7 @@
 #include "conf/uapi.h"
 #include "control/call.h"
 #include "control/change.h"
+#include "control/peer_conf.h"
 #include "control/stats.h"
 #include "crypto/secure.h"
 #include "dataplane/wgdp.h"
@@ -166,11 +167,12 @@ struct get_call {
 /* one peer: its configuration, its live endpoint (roaming) and figures */
 static int write_peer(FILE *f, struct wg_peer *p)
 {
-	struct wg_conf_peer c = p->conf; /* shallow: the lists are only read */
+	struct wg_conf_peer c;
 	struct wg_peer_stats st;
 	struct wg_uapi_peer_stats us;
 	int ret;
 
+	wg_peer_conf_view(p, &c); /* shallow: the lists are only read */
 	wg_stats_peer(p, &st);
 	us = (struct wg_uapi_peer_stats){
 		.last_handshake_sec = st.last_handshake_ns / WG_NSEC_PER_SEC,

@@ -26,6 +26,7 @@
 #include "control/keypairs.h"
 #include "control/noise.h"
 #include "conf/config.h"
+#include "control/peer_conf.h"
 #include "control/timers.h"
 #include "dataplane/allowedips.h"
 #include "dataplane/keypair.h"
@@ -104,7 +105,9 @@ struct wg_peer {
 	bool hs_precomputed;              /* hs's static-static DH is computed (lazily) */
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;
-	struct wg_conf_peer conf;         /* its configuration as applied (full state) */
+	/* its configuration as applied: what is held nowhere else, the rest
+	 * in hs and disabled (control/peer_conf.h; wg_peer_conf_view rebuilds it) */
+	struct wg_peer_conf conf;
 	struct wg_peer_seen seen;         /* activity already fed to the timers */
 	uint64_t handshake_rx_bytes, handshake_tx_bytes;
 	uint64_t last_handshake_realtime_ns; /* for `wg show`: latest handshake */
