@@ -107,6 +107,7 @@ struct bpeer {
 	uint8_t public_key[WG_KEY_LEN];
 	struct bpeer *hash_next;
 	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph; /* stands for the ephemeral slab's object (peers.c) */
 	bool hs_precomputed;
 	struct wg_cookie_maker cookie; /* macs of our messages to the peer */
 	struct wg_timers timers;
@@ -218,6 +219,7 @@ static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_
 		wg_noise_handshake_precompute(&p->hs, &b->id);
 		p->hs_precomputed = true;
 	}
+	p->hs.eph = &p->eph; /* wgdp: wg_peers_ephemeral_get, a slab alloc (zeroed) */
 	return &p->hs;
 }
 
@@ -244,6 +246,8 @@ static int install(struct bench *b, struct bpeer *p, uint64_t now_ns)
 		free(kp);
 		return ret;
 	}
+	wg_secure_wipe(p->hs.eph, sizeof(*p->hs.eph)); /* wgdp: wg_peers_ephemeral_put, a slab free (wipes) */
+	p->hs.eph = NULL;
 	/* wgdp: wg_index_replace(index, kp->local_index, kp) */
 	n = wg_keypairs_add(&p->keypairs, kp, retired);
 	for (unsigned i = 0; i < n; i++)
@@ -285,7 +289,7 @@ static int respond(struct bench *b, const struct wg_msg_initiation *msg, const s
 	/* consume_initiation() */
 	ret = wg_noise_consume_initiation(&b->id, msg, lookup_static, b, now_ns, &hs);
 	if (ret)
-		return ret;
+		return ret; /* wgdp: the peer's fresh ephemeral storage goes back */
 	p = container_of_bpeer(hs);
 	p->handshake_rx_bytes += sizeof(*msg);
 	p->endpoint = *src; /* wgdp: under the peer's seqlock */
@@ -426,10 +430,12 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 	for (uint32_t c = 0; c < n; c++) {
 		struct wg_cookie_maker maker;
 		struct wg_noise_handshake hs;
+		struct wg_noise_ephemeral eph;
 		struct wg_noise_identity id;
 
 		client_identity(&b->clients[c], &id);
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
+		hs.eph = &eph;
 		wg_secure_wipe(&id, sizeof(id));
 		wg_cookie_maker_init(&maker, b->id.public_key);
 		for (unsigned r = 0; r < rounds; r++) {
@@ -454,6 +460,7 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		struct wg_cookie_maker maker;
 		struct wg_cookie_checker cchk;
 		struct wg_noise_handshake hs;
+		struct wg_noise_ephemeral eph;
 		struct wg_noise_identity id;
 		struct wg_msg_initiation msg;
 		struct wg_msg_response resp;
@@ -461,6 +468,7 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 
 		client_identity(&b->clients[0], &id);
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
+		hs.eph = &eph;
 		wg_cookie_maker_init(&maker, b->id.public_key);
 		make_initiation(b, 0, rounds, base_realtime, &maker, &hs, &msg);
 		get_cookie(b, 0, &maker, &msg);

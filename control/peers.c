@@ -36,6 +36,11 @@ int wg_peers_init(struct wgdp *dev, uint32_t max_peers)
 	if (!ret)
 		ret = wg_slab_init(&dev->session_slab, "wg_session", sizeof(struct wg_session),
 				   RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0);
+	if (!ret)
+		ret = wg_slab_init(&dev->ephemeral_slab, "wg_noise_eph", sizeof(struct wg_noise_ephemeral),
+				   RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0);
+	/* handshakes come and go one at a time: keep a chunk, not a heap call per handshake */
+	dev->ephemeral_slab.min_chunks = 1;
 	if (ret)
 		return ret;
 	while (size < max_peers && size < (1u << 22))
@@ -167,6 +172,30 @@ struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *
 	return &p->hs;
 }
 
+int wg_peers_ephemeral_get(struct wgdp *dev, struct wg_peer *p)
+{
+	if (!p->hs.eph)
+		p->hs.eph = wg_slab_alloc(&dev->ephemeral_slab); /* zeroed */
+	return p->hs.eph ? 0 : -ENOMEM;
+}
+
+void wg_peers_ephemeral_put(struct wgdp *dev, struct wg_peer *p)
+{
+	if (!p->hs.eph || wg_noise_handshake_pending(&p->hs))
+		return;
+	wg_slab_free(&dev->ephemeral_slab, p->hs.eph); /* wiped there */
+	p->hs.eph = NULL;
+}
+
+void wg_peers_handshake_end(struct wgdp *dev, struct wg_peer *p)
+{
+	if (p->hs_indexed)
+		wg_index_del(dev->index, p->hs_index);
+	p->hs_indexed = false;
+	wg_noise_handshake_clear(&p->hs);
+	wg_peers_ephemeral_put(dev, p);
+}
+
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)
 {
 	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
@@ -174,10 +203,7 @@ void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)
 
 	for (unsigned i = 0; i < n; i++)
 		wg_peers_retire_keypair(dev, retired[i]);
-	if (p->hs_indexed)
-		wg_index_del(dev->index, p->hs_index);
-	p->hs_indexed = false;
-	wg_noise_handshake_clear(&p->hs);
+	wg_peers_handshake_end(dev, p);
 }
 
 static void free_session(struct wgdp *dev, void *obj)
@@ -200,6 +226,7 @@ static void free_peer(struct wgdp *dev, void *obj)
 
 	/* no worker can reach p any more: its staged packets (and their queue) are ours */
 	wg_staging_purge(&p->staged);
+	wg_slab_free(&dev->ephemeral_slab, p->hs.eph); /* NULL: wg_peers_remove ended the handshake */
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
 	wg_conf_peer_free(&p->conf);
@@ -267,8 +294,11 @@ void wg_peers_slabs_destroy(struct wgdp *dev)
 {
 	uint64_t peers = wg_slab_destroy(&dev->peer_slab);
 	uint64_t sessions = wg_slab_destroy(&dev->session_slab);
+	uint64_t eph = wg_slab_destroy(&dev->ephemeral_slab);
 
-	if (peers || sessions)
-		fprintf(stderr, "wgdp: %" PRIu64 " peers and %" PRIu64 " sessions were never freed (wiped now)\n",
-			peers, sessions);
+	if (peers || sessions || eph)
+		fprintf(stderr,
+			"wgdp: %" PRIu64 " peers, %" PRIu64 " sessions and %" PRIu64
+			" handshake states were never freed (wiped now)\n",
+			peers, sessions, eph);
 }

@@ -220,6 +220,7 @@ static int send_initiation(struct wg_probe_session *s, uint64_t now)
 
 	wg_tai64n_encode(timestamp, realtime_ns());
 	s->local_index = wg_secure_random_u32();
+	s->hs.eph = &s->eph; /* one handshake at a time: the session's own storage */
 	ret = wg_noise_create_initiation(&s->identity, &s->hs, &msg, s->local_index, timestamp);
 	if (ret)
 		return ret;

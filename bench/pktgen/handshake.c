@@ -47,6 +47,7 @@
 
 struct pg_hs_slot {
 	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph; /* hs.eph (control/noise.h): the slot's own */
 	struct wg_cookie_maker cookie;
 	uint64_t deadline;    /* tsc: resend or time out */
 	uint64_t sent_tsc;    /* the latest initiation */
@@ -212,6 +213,7 @@ static void start(struct pg_ctx *ctx, uint32_t c, uint64_t now)
 
 	identity_of(cl, &id);
 	wg_noise_handshake_init(&s->hs, &id, ctx->server_pub, NULL); /* DH(S_client, S_wgdp) */
+	s->hs.eph = &s->eph;
 	wg_secure_wipe(&id, sizeof(id));
 	wg_cookie_maker_init(&s->cookie, ctx->server_pub);
 	s->client = c;
