@@ -301,7 +301,7 @@ static int respond(struct bench *b, const struct wg_msg_initiation *msg, const s
 		wg_noise_handshake_clear(&p->hs);
 		return ret;
 	}
-	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now_ns);
+	wg_cookie_add_macs(&p->cookie, p->public_key, (uint8_t *)&resp, sizeof(resp), now_ns);
 	ret = install(b, p, now_ns);
 	if (ret)
 		return ret;
@@ -353,7 +353,7 @@ static void make_initiation(struct bench *b, uint32_t c, unsigned r, uint64_t ba
 	ret = wg_noise_create_initiation(&id, hs, dst, (c << 8) | (r & 0xff), ts);
 	if (ret)
 		fail("wg_noise_create_initiation", ret);
-	wg_cookie_add_macs(maker, (uint8_t *)dst, sizeof(*dst), b->cookie_now_ns);
+	wg_cookie_add_macs(maker, b->id.public_key, (uint8_t *)dst, sizeof(*dst), b->cookie_now_ns);
 	wg_secure_wipe(&id, sizeof(id));
 }
 
@@ -363,11 +363,11 @@ static void get_cookie(struct bench *b, uint32_t c, struct wg_cookie_maker *make
 	struct wg_msg_cookie reply;
 	int ret;
 
-	wg_cookie_add_macs(maker, (uint8_t *)msg, sizeof(*msg), b->cookie_now_ns);
+	wg_cookie_add_macs(maker, b->id.public_key, (uint8_t *)msg, sizeof(*msg), b->cookie_now_ns);
 	ret = wg_cookie_create_reply(&b->checker, &reply, (const uint8_t *)msg, sizeof(*msg),
 				     wg_le32_read(&msg->sender_index), &b->clients[c].ep, b->cookie_now_ns);
 	if (!ret)
-		ret = wg_cookie_consume_reply(maker, &reply, b->cookie_now_ns);
+		ret = wg_cookie_consume_reply(maker, b->id.public_key, &reply, b->cookie_now_ns);
 	if (ret)
 		fail("cookie exchange", ret);
 }
@@ -420,7 +420,7 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		/* the responder's peer: as peers.c adds it, the static-static DH left for later */
 		memcpy(p->public_key, cl->pub, WG_KEY_LEN);
 		wg_noise_handshake_init(&p->hs, NULL, cl->pub, NULL);
-		wg_cookie_maker_init(&p->cookie, cl->pub);
+		wg_cookie_maker_init(&p->cookie);
 		wg_timers_init(&p->timers, 0);
 		h = bucket(b, cl->pub);
 		p->hash_next = b->hash[h];
@@ -437,14 +437,14 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
 		hs.eph = &eph;
 		wg_secure_wipe(&id, sizeof(id));
-		wg_cookie_maker_init(&maker, b->id.public_key);
+		wg_cookie_maker_init(&maker);
 		for (unsigned r = 0; r < rounds; r++) {
 			struct wg_msg_initiation *m = &b->msgs[(size_t)r * n + c];
 
 			make_initiation(b, c, r, base_realtime, &maker, &hs, m);
 			if (r == 0) {
 				get_cookie(b, c, &maker, m);
-				wg_cookie_add_macs(&maker, (uint8_t *)m, sizeof(*m), b->cookie_now_ns);
+				wg_cookie_add_macs(&maker, b->id.public_key, (uint8_t *)m, sizeof(*m), b->cookie_now_ns);
 			}
 		}
 		wg_noise_handshake_wipe(&hs);
@@ -469,10 +469,10 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		client_identity(&b->clients[0], &id);
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
 		hs.eph = &eph;
-		wg_cookie_maker_init(&maker, b->id.public_key);
+		wg_cookie_maker_init(&maker);
 		make_initiation(b, 0, rounds, base_realtime, &maker, &hs, &msg);
 		get_cookie(b, 0, &maker, &msg);
-		wg_cookie_add_macs(&maker, (uint8_t *)&msg, sizeof(msg), b->cookie_now_ns);
+		wg_cookie_add_macs(&maker, b->id.public_key, (uint8_t *)&msg, sizeof(msg), b->cookie_now_ns);
 		ret = respond(b, &msg, &b->clients[0].ep, true, &resp);
 		if (ret)
 			fail("responding to a check initiation", ret);

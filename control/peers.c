@@ -135,7 +135,7 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	wg_noise_handshake_init(&p->hs, NULL, conf->public_key,
 				wg_secure_is_zero(conf->preshared_key, WG_KEY_LEN) ? NULL : conf->preshared_key);
 	p->hs_precomputed = false;
-	wg_cookie_maker_init(&p->cookie, conf->public_key);
+	wg_cookie_maker_init(&p->cookie);
 	wg_timers_init(&p->timers, (uint64_t)conf->persistent_keepalive * WG_NSEC_PER_SEC);
 	wg_allowedips_owner_init(&p->aip);
 	rte_seqlock_init(&p->ep_lock);

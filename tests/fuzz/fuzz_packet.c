@@ -60,8 +60,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (wg_noise_create_initiation(&local, &pending_hs, &init, 0x01020304, ts))
 		abort();
 	wg_cookie_checker_init(&checker, local.public_key);
-	wg_cookie_maker_init(&maker, remote.public_key);
-	wg_cookie_add_macs(&maker, (uint8_t *)&init, sizeof(init), now_ns);
+	wg_cookie_maker_init(&maker);
+	wg_cookie_add_macs(&maker, remote.public_key, (uint8_t *)&init, sizeof(init), now_ns);
 	memset(kp.send_key, 0x33, WG_KEY_LEN);
 	memset(kp.recv_key, 0x33, WG_KEY_LEN);
 	kp.local_index = 0x05060708;
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wg_msg_cookie m;
 		struct wg_cookie_maker before = maker;
 		fit(&m, sizeof(m), data, size);
-		if (wg_cookie_consume_reply(&maker, &m, now_ns) == 0)
+		if (wg_cookie_consume_reply(&maker, remote.public_key, &m, now_ns) == 0)
 			abort();
 		if (memcmp(&before, &maker, sizeof(before)))
 			abort();
