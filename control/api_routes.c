@@ -296,7 +296,7 @@ static void apply_peer(struct wgdp *dev, struct wg_api_request *r, struct wg_con
 		return;
 	}
 	if (status == 201) {
-		wg_key_to_base64(b64, p->public_key);
+		wg_key_to_base64(b64, wg_peer_public_key(p));
 		for (char *c = b64; *c; c++) /* the URL-safe form needs no escaping */
 			*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
 		snprintf(r->location, sizeof(r->location), "/api/v1/peers/%s", b64);
@@ -477,7 +477,7 @@ static void get_config(struct wgdp *dev, struct wg_api_request *r)
 		wg_api_error(r, 503, "out_of_memory", "out of memory");
 		return;
 	}
-	wg_key_to_base64(b64, p->public_key);
+	wg_key_to_base64(b64, wg_peer_public_key(p));
 	fprintf(f, "# wgdp client configuration for peer %s%s%s\n[Interface]\n", b64, p->conf.name[0] ? ": " : "",
 		p->conf.name);
 	if (!wg_secure_is_zero(p->conf.client_private_key, WG_KEY_LEN)) {

@@ -242,7 +242,7 @@ static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 		wg_peers_ephemeral_put(dev, p); /* unless an earlier initiation is still pending */
 		return; /* low-order key: never send anything */
 	}
-	wg_cookie_add_macs(&p->cookie, p->public_key, (uint8_t *)&msg, sizeof(msg), now);
+	wg_cookie_add_macs(&p->cookie, wg_peer_public_key(p), (uint8_t *)&msg, sizeof(msg), now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_handshake_initiated(&p->timers, now, wg_secure_random_u32());
@@ -354,7 +354,7 @@ static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation 
 		wg_peers_ephemeral_put(dev, p);
 		return;
 	}
-	wg_cookie_add_macs(&p->cookie, p->public_key, (uint8_t *)&resp, sizeof(resp), now);
+	wg_cookie_add_macs(&p->cookie, wg_peer_public_key(p), (uint8_t *)&resp, sizeof(resp), now);
 	/* derive first: a data message may follow the response at once */
 	if (!install(dev, p, now))
 		return;
@@ -395,7 +395,7 @@ static void consume_cookie(struct wgdp *dev, const struct wg_msg_cookie *msg, ui
 {
 	struct wg_peer *p = wg_index_lookup(dev->index, wg_le32_read(&msg->receiver_index), WG_INDEX_HANDSHAKE);
 
-	if (!p || wg_cookie_consume_reply(&p->cookie, p->public_key, msg, now))
+	if (!p || wg_cookie_consume_reply(&p->cookie, wg_peer_public_key(p), msg, now))
 		CDROP(dev, COOKIE_INVALID);
 }
 

@@ -109,7 +109,7 @@ static void peers(FILE *f, const struct wgdp *dev)
 			v[3] = st.tx_packets;
 			v[4] = st.last_handshake_ns / 1000000000ull;
 			v[5] = !p->disabled;
-			wg_key_to_base64(b64, p->public_key);
+			wg_key_to_base64(b64, wg_peer_public_key(p));
 			fprintf(f, "wgdp_%s{public_key=\"%s\"} %llu\n", names[k], b64, (unsigned long long)v[k]);
 		}
 	}

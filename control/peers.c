@@ -57,7 +57,7 @@ struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KE
 	struct wg_peer *p;
 
 	for (p = dev->peer_hash[bucket(dev, public_key)]; p; p = p->hash_next)
-		if (memcmp(p->public_key, public_key, WG_KEY_LEN) == 0)
+		if (memcmp(wg_peer_public_key(p), public_key, WG_KEY_LEN) == 0)
 			return p;
 	return NULL;
 }
@@ -130,8 +130,8 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 {
 	uint32_t b;
 
-	memcpy(p->public_key, conf->public_key, WG_KEY_LEN);
-	/* the static-static DH waits for the first handshake (wg_peers_handshake) */
+	/* the peer's key is its handshake's remote_static (wg_peer_public_key); the
+	 * static-static DH waits for the first handshake (wg_peers_handshake) */
 	wg_noise_handshake_init(&p->hs, NULL, conf->public_key,
 				wg_secure_is_zero(conf->preshared_key, WG_KEY_LEN) ? NULL : conf->preshared_key);
 	p->hs_precomputed = false;
@@ -152,7 +152,7 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 	memset(conf, 0, sizeof(*conf));
 	wg_conf_prefixes_shrink(&p->conf.allowedips);
 	wg_conf_prefixes_shrink(&p->conf.addresses);
-	b = bucket(dev, p->public_key);
+	b = bucket(dev, wg_peer_public_key(p));
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;
 	p->list_next = dev->peers;
@@ -237,7 +237,7 @@ void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 {
 	struct wg_peer **pp;
 
-	for (pp = &dev->peer_hash[bucket(dev, p->public_key)]; *pp; pp = &(*pp)->hash_next)
+	for (pp = &dev->peer_hash[bucket(dev, wg_peer_public_key(p))]; *pp; pp = &(*pp)->hash_next)
 		if (*pp == p) {
 			*pp = p->hash_next;
 			break;
