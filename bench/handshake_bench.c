@@ -107,6 +107,7 @@ struct bpeer {
 	uint8_t public_key[WG_KEY_LEN];
 	struct bpeer *hash_next;
 	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph; /* stands for the ephemeral slab's object (peers.c) */
 	bool hs_precomputed;
 	struct wg_cookie_maker cookie; /* macs of our messages to the peer */
 	struct wg_timers timers;
@@ -218,6 +219,7 @@ static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_
 		wg_noise_handshake_precompute(&p->hs, &b->id);
 		p->hs_precomputed = true;
 	}
+	p->hs.eph = &p->eph; /* wgdp: wg_peers_ephemeral_get, a slab alloc (zeroed) */
 	return &p->hs;
 }
 
@@ -244,6 +246,8 @@ static int install(struct bench *b, struct bpeer *p, uint64_t now_ns)
 		free(kp);
 		return ret;
 	}
+	wg_secure_wipe(p->hs.eph, sizeof(*p->hs.eph)); /* wgdp: wg_peers_ephemeral_put, a slab free (wipes) */
+	p->hs.eph = NULL;
 	/* wgdp: wg_index_replace(index, kp->local_index, kp) */
 	n = wg_keypairs_add(&p->keypairs, kp, retired);
 	for (unsigned i = 0; i < n; i++)
@@ -285,7 +289,7 @@ static int respond(struct bench *b, const struct wg_msg_initiation *msg, const s
 	/* consume_initiation() */
 	ret = wg_noise_consume_initiation(&b->id, msg, lookup_static, b, now_ns, &hs);
 	if (ret)
-		return ret;
+		return ret; /* wgdp: the peer's fresh ephemeral storage goes back */
 	p = container_of_bpeer(hs);
 	p->handshake_rx_bytes += sizeof(*msg);
 	p->endpoint = *src; /* wgdp: under the peer's seqlock */
@@ -297,7 +301,7 @@ static int respond(struct bench *b, const struct wg_msg_initiation *msg, const s
 		wg_noise_handshake_clear(&p->hs);
 		return ret;
 	}
-	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now_ns);
+	wg_cookie_add_macs(&p->cookie, p->public_key, (uint8_t *)&resp, sizeof(resp), now_ns);
 	ret = install(b, p, now_ns);
 	if (ret)
 		return ret;
@@ -349,7 +353,7 @@ static void make_initiation(struct bench *b, uint32_t c, unsigned r, uint64_t ba
 	ret = wg_noise_create_initiation(&id, hs, dst, (c << 8) | (r & 0xff), ts);
 	if (ret)
 		fail("wg_noise_create_initiation", ret);
-	wg_cookie_add_macs(maker, (uint8_t *)dst, sizeof(*dst), b->cookie_now_ns);
+	wg_cookie_add_macs(maker, b->id.public_key, (uint8_t *)dst, sizeof(*dst), b->cookie_now_ns);
 	wg_secure_wipe(&id, sizeof(id));
 }
 
@@ -359,11 +363,11 @@ static void get_cookie(struct bench *b, uint32_t c, struct wg_cookie_maker *make
 	struct wg_msg_cookie reply;
 	int ret;
 
-	wg_cookie_add_macs(maker, (uint8_t *)msg, sizeof(*msg), b->cookie_now_ns);
+	wg_cookie_add_macs(maker, b->id.public_key, (uint8_t *)msg, sizeof(*msg), b->cookie_now_ns);
 	ret = wg_cookie_create_reply(&b->checker, &reply, (const uint8_t *)msg, sizeof(*msg),
 				     wg_le32_read(&msg->sender_index), &b->clients[c].ep, b->cookie_now_ns);
 	if (!ret)
-		ret = wg_cookie_consume_reply(maker, &reply, b->cookie_now_ns);
+		ret = wg_cookie_consume_reply(maker, b->id.public_key, &reply, b->cookie_now_ns);
 	if (ret)
 		fail("cookie exchange", ret);
 }
@@ -416,7 +420,7 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		/* the responder's peer: as peers.c adds it, the static-static DH left for later */
 		memcpy(p->public_key, cl->pub, WG_KEY_LEN);
 		wg_noise_handshake_init(&p->hs, NULL, cl->pub, NULL);
-		wg_cookie_maker_init(&p->cookie, cl->pub);
+		wg_cookie_maker_init(&p->cookie);
 		wg_timers_init(&p->timers, 0);
 		h = bucket(b, cl->pub);
 		p->hash_next = b->hash[h];
@@ -426,19 +430,21 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 	for (uint32_t c = 0; c < n; c++) {
 		struct wg_cookie_maker maker;
 		struct wg_noise_handshake hs;
+		struct wg_noise_ephemeral eph;
 		struct wg_noise_identity id;
 
 		client_identity(&b->clients[c], &id);
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
+		hs.eph = &eph;
 		wg_secure_wipe(&id, sizeof(id));
-		wg_cookie_maker_init(&maker, b->id.public_key);
+		wg_cookie_maker_init(&maker);
 		for (unsigned r = 0; r < rounds; r++) {
 			struct wg_msg_initiation *m = &b->msgs[(size_t)r * n + c];
 
 			make_initiation(b, c, r, base_realtime, &maker, &hs, m);
 			if (r == 0) {
 				get_cookie(b, c, &maker, m);
-				wg_cookie_add_macs(&maker, (uint8_t *)m, sizeof(*m), b->cookie_now_ns);
+				wg_cookie_add_macs(&maker, b->id.public_key, (uint8_t *)m, sizeof(*m), b->cookie_now_ns);
 			}
 		}
 		wg_noise_handshake_wipe(&hs);
@@ -454,6 +460,7 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 		struct wg_cookie_maker maker;
 		struct wg_cookie_checker cchk;
 		struct wg_noise_handshake hs;
+		struct wg_noise_ephemeral eph;
 		struct wg_noise_identity id;
 		struct wg_msg_initiation msg;
 		struct wg_msg_response resp;
@@ -461,10 +468,11 @@ static void bench_init(struct bench *b, uint32_t n, unsigned rounds)
 
 		client_identity(&b->clients[0], &id);
 		wg_noise_handshake_init(&hs, &id, b->id.public_key, NULL);
-		wg_cookie_maker_init(&maker, b->id.public_key);
+		hs.eph = &eph;
+		wg_cookie_maker_init(&maker);
 		make_initiation(b, 0, rounds, base_realtime, &maker, &hs, &msg);
 		get_cookie(b, 0, &maker, &msg);
-		wg_cookie_add_macs(&maker, (uint8_t *)&msg, sizeof(msg), b->cookie_now_ns);
+		wg_cookie_add_macs(&maker, b->id.public_key, (uint8_t *)&msg, sizeof(msg), b->cookie_now_ns);
 		ret = respond(b, &msg, &b->clients[0].ep, true, &resp);
 		if (ret)
 			fail("responding to a check initiation", ret);

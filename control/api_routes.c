@@ -302,7 +302,7 @@ static void apply_peer(struct wgdp *dev, struct wg_api_request *r, struct wg_con
 		return;
 	}
 	if (status == 201) {
-		wg_key_to_base64(b64, p->public_key);
+		wg_key_to_base64(b64, wg_peer_public_key(p));
 		for (char *c = b64; *c; c++) /* the URL-safe form needs no escaping */
 			*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
 		snprintf(r->location, sizeof(r->location), "/api/v1/peers/%s", b64);

@@ -241,7 +241,7 @@ static int claim(struct plan *pl, size_t idx, const struct wg_conf_prefix *pfx)
 	if (v != NOBODY) {
 		if (v)
 			from = &pl->e[v - 1];
-		else if (!(from = entry_for(pl, peer->public_key, peer, &fidx)))
+		else if (!(from = entry_for(pl, wg_peer_public_key(peer), peer, &fidx)))
 			return failf(pl, -ENOMEM, NULL, "out of memory");
 		if (pl->d->flags & WG_CONF_DEVICE_NO_STEAL) {
 			char b64[WG_KEY_B64_LEN + 1];
@@ -650,11 +650,11 @@ static int plan_replace(struct plan *pl)
 	for (struct wg_peer *p = pl->dev->peers; p; p = p->list_next) {
 		uint8_t k[32];
 
-		memcpy(k, p->public_key, 32);
+		memcpy(k, wg_peer_public_key(p), 32);
 		if (wg_keymap_get(&pl->keys, k))
 			continue;
 		memset(&reset, 0, sizeof(reset));
-		memcpy(reset.public_key, p->public_key, WG_KEY_LEN);
+		memcpy(reset.public_key, wg_peer_public_key(p), WG_KEY_LEN);
 		reset.flags = WG_CONF_PEER_REMOVE_ME;
 		if ((ret = plan_peer(pl, &reset)))
 			return ret;
@@ -709,7 +709,7 @@ static int plan_build(struct plan *pl, const struct wg_conf_inside *in)
 
 		memcpy(k, pl->id.public_key, 32);
 		if (p && !wg_keymap_get(&pl->keys, k))
-			return failf(pl, -EINVAL, p->public_key, "has the public key of the new private key");
+			return failf(pl, -EINVAL, wg_peer_public_key(p), "has the public key of the new private key");
 	}
 	if (pl->dev->n_peers + pl->created - pl->removed > pl->dev->conf.appliance.max_peers)
 		return failf(pl, -EDQUOT, NULL, "more than MaxPeers = %u peers",
@@ -739,14 +739,14 @@ static void commit_identity(struct plan *pl)
 	dev->identity = pl->id;
 	wg_cookie_checker_init(&dev->cookie_checker, dev->identity.public_key);
 	for (struct wg_peer *p = dev->peers; p; p = p->list_next) {
-		uint8_t ts[WG_TIMESTAMP_LEN], psk[WG_KEY_LEN];
+		uint8_t ts[WG_TIMESTAMP_LEN], psk[WG_KEY_LEN], pub[WG_KEY_LEN];
 
 		/* a new static DH for every peer (lazily); sessions of the old key end */
 		wg_peers_zero_keys(dev, p);
 		memcpy(ts, p->hs.latest_timestamp, sizeof(ts));
-		memcpy(psk, p->hs.preshared_key, sizeof(psk)); /* the peer's only copy: init wipes hs */
-		wg_noise_handshake_init(&p->hs, NULL, p->public_key,
-					wg_secure_is_zero(psk, WG_KEY_LEN) ? NULL : psk);
+		memcpy(pub, wg_peer_public_key(p), sizeof(pub)); /* init wipes hs, remote_static included */
+		memcpy(psk, p->hs.preshared_key, sizeof(psk));   /* the peer's only copy: the same */
+		wg_noise_handshake_init(&p->hs, NULL, pub, wg_secure_is_zero(psk, WG_KEY_LEN) ? NULL : psk);
 		wg_secure_wipe(psk, sizeof(psk));
 		p->hs_precomputed = false; /* with the new key, at the next handshake */
 		memcpy(p->hs.latest_timestamp, ts, sizeof(ts));

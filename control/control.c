@@ -228,14 +228,21 @@ static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 	wg_peer_get_endpoint(p, &ep);
 	if (!ep.family || !dev->identity.has_identity)
 		return; /* nowhere to send: wait for the peer to reach us */
+	if (wg_peers_ephemeral_get(dev, p)) {
+		CDROP(dev, HANDSHAKE_NO_MEMORY);
+		return;
+	}
 	if (index_handshake(dev, p, &idx)) {
 		CDROP(dev, RING_FULL);
+		wg_peers_ephemeral_put(dev, p);
 		return;
 	}
 	wg_tai64n_encode(ts, realtime_ns());
-	if (wg_noise_create_initiation(&dev->identity, wg_peers_handshake(dev, p), &msg, idx, ts))
+	if (wg_noise_create_initiation(&dev->identity, wg_peers_handshake(dev, p), &msg, idx, ts)) {
+		wg_peers_ephemeral_put(dev, p); /* unless an earlier initiation is still pending */
 		return; /* low-order key: never send anything */
-	wg_cookie_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now);
+	}
+	wg_cookie_add_macs(&p->cookie, wg_peer_public_key(p), (uint8_t *)&msg, sizeof(msg), now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_handshake_initiated(&p->timers, now, wg_secure_random_u32());
@@ -244,7 +251,10 @@ static void send_initiation(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 	wg_secure_wipe(&msg, sizeof(msg));
 }
 
-/* a handshake completed: install its keypair, retire what it replaces */
+/*
+ * A handshake completed: install its keypair, retire what it replaces. The
+ * handshake's ephemeral state goes back to its slab on every path.
+ */
 static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 {
 	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
@@ -254,13 +264,16 @@ static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t 
 	if (!s) {
 		CDROP(dev, NO_SESSION_MEMORY);
 		wg_noise_handshake_clear(&p->hs);
+		wg_peers_ephemeral_put(dev, p);
 		return NULL;
 	}
 	s->peer = p;
 	if (wg_noise_derive_keypair(&p->hs, &s->kp, now)) {
 		wg_peers_session_free_unused(dev, s);
+		wg_peers_ephemeral_put(dev, p); /* only if nothing is pending */
 		return NULL;
 	}
+	wg_peers_ephemeral_put(dev, p);
 	/* the handshake's index now names the keypair (atomically for readers) */
 	wg_index_replace(dev->index, s->kp.local_index, &s->kp, WG_INDEX_KEYPAIR);
 	p->hs_indexed = false;
@@ -272,17 +285,30 @@ static struct wg_session *install(struct wgdp *dev, struct wg_peer *p, uint64_t 
 	return s;
 }
 
+/*
+ * The lookup of wg_noise_consume_initiation: the peer's handshake, with
+ * ephemeral storage attached (kept when a handshake of ours is pending,
+ * else fresh: consume_initiation gives it back when the initiation fails).
+ */
 static struct wg_noise_handshake *lookup_static(void *ctx, const uint8_t pub[WG_KEY_LEN])
 {
 	struct wgdp *dev = ctx;
 	struct wg_peer *p = wg_peers_lookup(dev, pub);
 
-	if (p && p->disabled) {
+	if (!p)
+		return NULL;
+	if (p->disabled) {
 		CDROP(dev, HANDSHAKE_PEER_DISABLED);
 		dev->lookup_refused = true;
 		return NULL;
 	}
-	return p ? wg_peers_handshake(dev, p) : NULL;
+	if (wg_peers_ephemeral_get(dev, p)) {
+		CDROP(dev, HANDSHAKE_NO_MEMORY);
+		dev->lookup_refused = true;
+		return NULL;
+	}
+	dev->lookup_peer = p;
+	return wg_peers_handshake(dev, p);
 }
 
 static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation *msg,
@@ -295,12 +321,16 @@ static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation 
 	int ret;
 
 	dev->lookup_refused = false;
+	dev->lookup_peer = NULL;
 	ret = wg_noise_consume_initiation(&dev->identity, msg, lookup_static, dev, now, &hs);
+	if (ret && dev->lookup_peer) /* fresh storage the lookup attached goes back */
+		wg_peers_ephemeral_put(dev, dev->lookup_peer);
+	dev->lookup_peer = NULL;
 	switch (ret) {
 	case 0:
 		break;
 	case -ENOENT:
-		if (!dev->lookup_refused) /* else counted as handshake_peer_disabled */
+		if (!dev->lookup_refused) /* else counted as handshake_peer_disabled or _no_memory */
 			CDROP(dev, HANDSHAKE_UNKNOWN_PEER);
 		return;
 	case -EALREADY:
@@ -321,9 +351,10 @@ static void consume_initiation(struct wgdp *dev, const struct wg_msg_initiation 
 	if (index_handshake(dev, p, &idx) ||
 	    wg_noise_create_response(&dev->identity, &p->hs, &resp, idx)) {
 		wg_noise_handshake_clear(&p->hs);
+		wg_peers_ephemeral_put(dev, p);
 		return;
 	}
-	wg_cookie_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp), now);
+	wg_cookie_add_macs(&p->cookie, wg_peer_public_key(p), (uint8_t *)&resp, sizeof(resp), now);
 	/* derive first: a data message may follow the response at once */
 	if (!install(dev, p, now))
 		return;
@@ -364,7 +395,7 @@ static void consume_cookie(struct wgdp *dev, const struct wg_msg_cookie *msg, ui
 {
 	struct wg_peer *p = wg_index_lookup(dev->index, wg_le32_read(&msg->receiver_index), WG_INDEX_HANDSHAKE);
 
-	if (!p || wg_cookie_consume_reply(&p->cookie, msg, now))
+	if (!p || wg_cookie_consume_reply(&p->cookie, wg_peer_public_key(p), msg, now))
 		CDROP(dev, COOKIE_INVALID);
 }
 
@@ -563,6 +594,9 @@ static void tick_peer(struct wgdp *dev, struct wg_peer *p, uint64_t now)
 	act = wg_timers_tick(&p->timers, now);
 	if (!act)
 		return;
+	/* attempts exhausted: the last initiation is abandoned, its state freed (before any new one) */
+	if (act & WG_TIMERS_GIVE_UP)
+		wg_peers_handshake_end(dev, p);
 	if (act & WG_TIMERS_SEND_INITIATION)
 		send_initiation(dev, p, now);
 	if (act & WG_TIMERS_SEND_ANY_KEEPALIVE)
@@ -833,6 +867,9 @@ void wg_control_print_counters(const struct wgdp *dev, FILE *f)
 			fprintf(f, "wgdp: drop outside %s %" PRIu64 "\n", wg_l3_drop_name(d), sum.l3_drops[d]);
 	print_neighbours(&dev->out, "outside", f);
 	print_neighbours(&dev->in, "inside", f);
+	/* objects held: handshake is the ephemeral state of handshakes still in flight */
+	fprintf(f, "wgdp: slabs peer %" PRIu64 " session %" PRIu64 " handshake %" PRIu64 "\n",
+		dev->peer_slab.st.objects, dev->session_slab.st.objects, dev->ephemeral_slab.st.objects);
 	fflush(f);
 }
 

@@ -17,7 +17,9 @@
  * answers, so a cookie cannot be injected by someone who did not see mac1.
  *
  * MACs are compared in constant time. Failed operations leave the maker
- * unchanged. Time is an argument.
+ * unchanged. Time is an argument. The maker keeps no key: mac1's and the
+ * cookie's keys for a peer are derived from its public key when used (one
+ * BLAKE2s each; the checker, one per interface, keeps its own).
  */
 #include "control/cookie.h"
 
@@ -99,11 +101,19 @@ void wg_cookie_checker_wipe(struct wg_cookie_checker *c)
 	wg_secure_wipe(c, sizeof(*c));
 }
 
-void wg_cookie_maker_init(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN])
+void wg_cookie_maker_init(struct wg_cookie_maker *m)
 {
 	wg_secure_wipe(m, sizeof(*m));
-	precompute_key(m->cookie_decryption_key, remote_public, WG_LABEL_COOKIE);
-	precompute_key(m->message_mac1_key, remote_public, WG_LABEL_MAC1);
+}
+
+void wg_cookie_mac1_key(uint8_t key[WG_KEY_LEN], const uint8_t public[WG_KEY_LEN])
+{
+	precompute_key(key, public, WG_LABEL_MAC1);
+}
+
+void wg_cookie_cookie_key(uint8_t key[WG_KEY_LEN], const uint8_t public[WG_KEY_LEN])
+{
+	precompute_key(key, public, WG_LABEL_COOKIE);
 }
 
 void wg_cookie_maker_wipe(struct wg_cookie_maker *m)
@@ -147,15 +157,19 @@ out:
  * about to invalidate), else zeros. mac1 is remembered: a cookie reply to
  * this message carries it as associated data.
  */
-void wg_cookie_add_macs(struct wg_cookie_maker *m, uint8_t *msg, size_t len, uint64_t now_ns)
+void wg_cookie_add_macs(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN], uint8_t *msg,
+			size_t len, uint64_t now_ns)
 {
 	struct wg_msg_macs *macs;
+	uint8_t key[WG_KEY_LEN];
 
 	if (!plausible_len(len))
 		return;
 	macs = (struct wg_msg_macs *)(msg + WG_MSG_MAC1_OFFSET(len));
 
-	compute_mac1(macs->mac1, msg, len, m->message_mac1_key);
+	precompute_key(key, remote_public, WG_LABEL_MAC1);
+	compute_mac1(macs->mac1, msg, len, key);
+	wg_secure_wipe(key, sizeof(key));
 	memcpy(m->last_mac1_sent, macs->mac1, WG_MAC_LEN);
 	m->have_sent_mac1 = true;
 
@@ -187,15 +201,20 @@ int wg_cookie_create_reply(struct wg_cookie_checker *c, struct wg_msg_cookie *ds
 	return 0;
 }
 
-int wg_cookie_consume_reply(struct wg_cookie_maker *m, const struct wg_msg_cookie *src, uint64_t now_ns)
+int wg_cookie_consume_reply(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN],
+			    const struct wg_msg_cookie *src, uint64_t now_ns)
 {
-	uint8_t cookie[WG_COOKIE_LEN];
+	uint8_t cookie[WG_COOKIE_LEN], key[WG_KEY_LEN];
+	int ret;
 
 	/* only a reply to a message we sent (and only once) */
 	if (!m->have_sent_mac1)
 		return -EINVAL;
-	if (wg_xaead_decrypt(cookie, src->encrypted_cookie, sizeof(src->encrypted_cookie), m->last_mac1_sent,
-			     WG_MAC_LEN, src->nonce, m->cookie_decryption_key)) {
+	precompute_key(key, remote_public, WG_LABEL_COOKIE);
+	ret = wg_xaead_decrypt(cookie, src->encrypted_cookie, sizeof(src->encrypted_cookie), m->last_mac1_sent,
+			       WG_MAC_LEN, src->nonce, key);
+	wg_secure_wipe(key, sizeof(key));
+	if (ret) {
 		wg_secure_wipe(cookie, sizeof(cookie));
 		return -EBADMSG;
 	}

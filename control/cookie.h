@@ -10,8 +10,11 @@
  * response, the cookie encrypted with XChaCha20-Poly1305 under
  * HASH("cookie--" || Spub_responder) with the message's mac1 as associated data.
  *
- * The checker is the receiving side (one per interface, control thread).
- * The maker is the sending side (one per peer). Time is an argument.
+ * The checker is the receiving side (one per interface, control thread); it
+ * keeps its two keys. The maker is the sending side (one per peer): it keeps
+ * no key, the functions that need one derive it from the peer's public key
+ * passed in (one BLAKE2s, about 0.3 us: cheaper than 64 bytes a peer).
+ * Time is an argument.
  */
 #ifndef WG_COOKIE_H
 #define WG_COOKIE_H
@@ -37,8 +40,6 @@ struct wg_cookie_maker {
 	bool cookie_valid;
 	bool have_sent_mac1;
 	uint8_t last_mac1_sent[WG_MAC_LEN];
-	uint8_t cookie_decryption_key[WG_KEY_LEN];
-	uint8_t message_mac1_key[WG_KEY_LEN];
 };
 
 enum wg_cookie_mac_state {
@@ -50,9 +51,13 @@ enum wg_cookie_mac_state {
 /* local_public: our static public key (or all zeros when we have none). */
 void wg_cookie_checker_init(struct wg_cookie_checker *c, const uint8_t local_public[WG_KEY_LEN]);
 void wg_cookie_checker_wipe(struct wg_cookie_checker *c);
-/* remote_public: the peer's static public key. */
-void wg_cookie_maker_init(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN]);
+/* An empty maker (no cookie, nothing sent). */
+void wg_cookie_maker_init(struct wg_cookie_maker *m);
 void wg_cookie_maker_wipe(struct wg_cookie_maker *m);
+
+/* The keys: mac1 key = HASH("mac1----" || public), cookie key = HASH("cookie--" || public). */
+void wg_cookie_mac1_key(uint8_t key[WG_KEY_LEN], const uint8_t public[WG_KEY_LEN]);
+void wg_cookie_cookie_key(uint8_t key[WG_KEY_LEN], const uint8_t public[WG_KEY_LEN]);
 
 /*
  * Check the macs of a handshake message (initiation or response; len is its
@@ -64,10 +69,12 @@ enum wg_cookie_mac_state wg_cookie_validate(struct wg_cookie_checker *c, const u
 					    const struct wg_endpoint *src, bool check_cookie, uint64_t now_ns);
 
 /*
- * Fill mac1 (and mac2 when we hold a cookie younger than 115 s, else zeros)
- * of an outgoing handshake message, and remember mac1 for the cookie reply.
+ * Fill mac1 (keyed for remote_public, the receiver's static public key) and
+ * mac2 (when we hold a cookie younger than 115 s, else zeros) of an outgoing
+ * handshake message, and remember mac1 for the cookie reply.
  */
-void wg_cookie_add_macs(struct wg_cookie_maker *m, uint8_t *msg, size_t len, uint64_t now_ns);
+void wg_cookie_add_macs(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN], uint8_t *msg,
+			size_t len, uint64_t now_ns);
 
 /*
  * Build the cookie reply to msg (a handshake message from src, whose sender
@@ -77,10 +84,12 @@ int wg_cookie_create_reply(struct wg_cookie_checker *c, struct wg_msg_cookie *ds
 			   size_t len, uint32_t sender_index, const struct wg_endpoint *src, uint64_t now_ns);
 
 /*
- * Take a cookie reply addressed to the handshake message we last sent with
- * this maker. 0, -EINVAL (we sent nothing that wants a cookie) or -EBADMSG
- * (does not authenticate); the maker is unchanged on error.
+ * Take a cookie reply from the peer with static key remote_public addressed
+ * to the handshake message we last sent with this maker. 0, -EINVAL (we sent
+ * nothing that wants a cookie) or -EBADMSG (does not authenticate); the
+ * maker is unchanged on error.
  */
-int wg_cookie_consume_reply(struct wg_cookie_maker *m, const struct wg_msg_cookie *src, uint64_t now_ns);
+int wg_cookie_consume_reply(struct wg_cookie_maker *m, const uint8_t remote_public[WG_KEY_LEN],
+			    const struct wg_msg_cookie *src, uint64_t now_ns);
 
 #endif

@@ -54,7 +54,7 @@ static void make_pair(struct wg_cookie_checker *c, struct wg_cookie_maker *m, ui
 	wg_x25519_generate(priv);
 	CHECK(wg_x25519_public(pub, priv) == 0);
 	wg_cookie_checker_init(c, pub);
-	wg_cookie_maker_init(m, pub);
+	wg_cookie_maker_init(m);
 	wg_secure_wipe(priv, sizeof(priv));
 }
 
@@ -67,7 +67,7 @@ static void test_known_macs(void)
 {
 	struct wg_cookie_maker m;
 	struct wg_cookie_checker c;
-	uint8_t pub[32], msg[INIT_LEN], want[32];
+	uint8_t pub[32], msg[INIT_LEN], want[32], key[32];
 
 	for (int i = 0; i < 32; i++)
 		pub[i] = (uint8_t)(i + 1);
@@ -75,17 +75,19 @@ static void test_known_macs(void)
 	msg[1] = msg[2] = msg[3] = 0;
 	for (int i = 4; i < (int)INIT_LEN; i++)
 		msg[i] = (uint8_t)(i * 13 + 5);
-	wg_cookie_maker_init(&m, pub);
+	wg_cookie_maker_init(&m);
 	wg_cookie_checker_init(&c, pub);
 	wg_test_unhex(want, 32, "121b33018813efaa1d3128cdec1392897828e98831f01822c250ddfdf7090183");
-	CHECK_MEM(m.message_mac1_key, want, 32);
+	wg_cookie_mac1_key(key, pub);
+	CHECK_MEM(key, want, 32);
 	CHECK_MEM(c.message_mac1_key, want, 32);
 	wg_test_unhex(want, 32, "2f87e1b72843ca5c7d1f3d56271f4a9e22cd2c8f01c86b1b88bd8fb7d7871de1");
-	CHECK_MEM(m.cookie_decryption_key, want, 32);
+	wg_cookie_cookie_key(key, pub);
+	CHECK_MEM(key, want, 32);
 	CHECK_MEM(c.cookie_encryption_key, want, 32);
 
 	/* without a cookie: mac1 and zeros */
-	wg_cookie_add_macs(&m, msg, sizeof(msg), T0);
+	wg_cookie_add_macs(&m, pub, msg, sizeof(msg), T0);
 	wg_test_unhex(want, 16, "38a6fa71ca1371f37bb1d0a79218508f");
 	CHECK_MEM(msg + 116, want, 16);
 	CHECK(wg_secure_is_zero(msg + 132, 16));
@@ -96,7 +98,7 @@ static void test_known_macs(void)
 		m.cookie[i] = (uint8_t)(0xa0 + i);
 	m.cookie_valid = true;
 	m.cookie_birth_ns = T0;
-	wg_cookie_add_macs(&m, msg, sizeof(msg), T0);
+	wg_cookie_add_macs(&m, pub, msg, sizeof(msg), T0);
 	CHECK_MEM(msg + 116, want, 16);
 	wg_test_unhex(want, 16, "11cf93fbee1148c72c354b3302221aec");
 	CHECK_MEM(msg + 132, want, 16);
@@ -116,7 +118,7 @@ static void test_mac1_valid_and_tampered(void)
 
 		make_pair(&c, &m, pub);
 		make_msg(msg, len);
-		wg_cookie_add_macs(&m, msg, len, T0);
+		wg_cookie_add_macs(&m, pub, msg, len, T0);
 		CHECK(!wg_secure_is_zero(msg + len - 32, 16));
 		CHECK(wg_cookie_validate(&c, msg, len, &src, false, T0) == WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
 
@@ -154,7 +156,7 @@ static void test_under_load_no_cookie(void)
 
 	make_pair(&c, &m, pub);
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 	CHECK(wg_secure_is_zero(msg + INIT_LEN - 16, 16));
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0) == WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
 	/* random mac2 does not pass either */
@@ -166,8 +168,8 @@ static void test_under_load_no_cookie(void)
  * Responder replies with a cookie, initiator takes it and re-sends with mac2.
  * Returns with m holding the cookie for src (made at now).
  */
-static void cookie_round_trip(struct wg_cookie_checker *c, struct wg_cookie_maker *m, const struct wg_endpoint *src,
-			      size_t len, uint64_t now)
+static void cookie_round_trip(struct wg_cookie_checker *c, struct wg_cookie_maker *m, const uint8_t pub[WG_KEY_LEN],
+			      const struct wg_endpoint *src, size_t len, uint64_t now)
 {
 	uint8_t msg[INIT_LEN];
 	struct wg_msg_cookie reply;
@@ -175,7 +177,7 @@ static void cookie_round_trip(struct wg_cookie_checker *c, struct wg_cookie_make
 
 	make_msg(msg, len);
 	wg_le32_write(msg + 4, sender);
-	wg_cookie_add_macs(m, msg, len, now);
+	wg_cookie_add_macs(m, pub, msg, len, now);
 	CHECK(wg_cookie_validate(c, msg, len, src, true, now) == WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
 	CHECK(wg_cookie_create_reply(c, &reply, msg, len, sender, src, now) == 0);
 	CHECK(reply.header.type == WG_MSG_HANDSHAKE_COOKIE);
@@ -183,10 +185,10 @@ static void cookie_round_trip(struct wg_cookie_checker *c, struct wg_cookie_make
 	      reply.header.reserved_zero[2] == 0);
 	CHECK(wg_le32_read(&reply.receiver_index) == sender);
 	CHECK(wg_msg_classify(&reply, sizeof(reply)) == WG_MSG_HANDSHAKE_COOKIE);
-	CHECK(wg_cookie_consume_reply(m, &reply, now) == 0);
+	CHECK(wg_cookie_consume_reply(m, pub, &reply, now) == 0);
 	CHECK(m->cookie_valid && !m->have_sent_mac1 && m->cookie_birth_ns == now);
 	/* taken once only */
-	CHECK(wg_cookie_consume_reply(m, &reply, now) == -EINVAL);
+	CHECK(wg_cookie_consume_reply(m, pub, &reply, now) == -EINVAL);
 }
 
 /* the cookie the checker would make for src right now (white box) */
@@ -215,12 +217,12 @@ static void test_full_cookie_flow(void)
 			size_t len = lens[l];
 
 			make_pair(&c, &m, pub);
-			cookie_round_trip(&c, &m, &srcs[s], len, T0);
+			cookie_round_trip(&c, &m, pub, &srcs[s], len, T0);
 			expected_cookie(&c, &srcs[s], cookie);
 			CHECK_MEM(m.cookie, cookie, 16);
 			/* the next message carries mac2 and passes */
 			make_msg(msg, len);
-			wg_cookie_add_macs(&m, msg, len, T0 + NS);
+			wg_cookie_add_macs(&m, pub, msg, len, T0 + NS);
 			CHECK(!wg_secure_is_zero(msg + len - 16, 16));
 			CHECK_MSG(wg_cookie_validate(&c, msg, len, &srcs[s], true, T0 + NS) ==
 					  WG_COOKIE_VALID_MAC_WITH_COOKIE, "src %zu len %zu", s, len);
@@ -239,9 +241,9 @@ static void test_tampered_mac2(void)
 	uint8_t pub[32], msg[INIT_LEN], bad[INIT_LEN];
 
 	make_pair(&c, &m, pub);
-	cookie_round_trip(&c, &m, &src, INIT_LEN, T0);
+	cookie_round_trip(&c, &m, pub, &src, INIT_LEN, T0);
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0) == WG_COOKIE_VALID_MAC_WITH_COOKIE);
 	for (size_t i = INIT_LEN - 16; i < INIT_LEN; i++) {
 		for (int bit = 0; bit < 8; bit++) {
@@ -275,9 +277,9 @@ static void test_cookie_bound_to_source(void)
 		uint8_t pub[32], msg[INIT_LEN];
 
 		make_pair(&c, &m, pub);
-		cookie_round_trip(&c, &m, &cases[i].a, INIT_LEN, T0);
+		cookie_round_trip(&c, &m, pub, &cases[i].a, INIT_LEN, T0);
 		make_msg(msg, INIT_LEN);
-		wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+		wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 		CHECK_MSG(wg_cookie_validate(&c, msg, INIT_LEN, &cases[i].b, true, T0) ==
 				  WG_COOKIE_VALID_MAC_BUT_NO_COOKIE, "case %zu", i);
 		CHECK_MSG(wg_cookie_validate(&c, msg, INIT_LEN, &cases[i].a, true, T0) ==
@@ -292,9 +294,9 @@ static void test_cookie_bound_to_source(void)
 
 	memset(a2.addr + 4, 0x77, 12);
 	make_pair(&c, &m, pub);
-	cookie_round_trip(&c, &m, &a, INIT_LEN, T0);
+	cookie_round_trip(&c, &m, pub, &a, INIT_LEN, T0);
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &a2, true, T0) == WG_COOKIE_VALID_MAC_WITH_COOKIE);
 	/* no address: no cookie, and no reply can be made */
 	struct wg_endpoint none = { 0 };
@@ -314,12 +316,12 @@ static void test_stale_cookie(void)
 
 	CHECK(WG_COOKIE_MAX_AGE == 115 * NS);
 	make_pair(&c, &m, pub);
-	cookie_round_trip(&c, &m, &src, INIT_LEN, T0);
+	cookie_round_trip(&c, &m, pub, &src, INIT_LEN, T0);
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, last);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, last);
 	CHECK(!wg_secure_is_zero(msg + INIT_LEN - 16, 16));
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, last) == WG_COOKIE_VALID_MAC_WITH_COOKIE);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, stale);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, stale);
 	CHECK(wg_secure_is_zero(msg + INIT_LEN - 16, 16));
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, stale) == WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
 }
@@ -337,26 +339,26 @@ static void test_secret_rotation(void)
 	CHECK(!c.secret_valid);
 	/* the first cookie creates the secret at T0 */
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0) == WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
 	CHECK(c.secret_valid && c.secret_birth_ns == T0);
 	memcpy(old_secret, c.secret, 32);
 
 	/* cookie issued at T0 + 10 s, still under the T0 secret */
-	cookie_round_trip(&c, &m, &src, INIT_LEN, t1);
+	cookie_round_trip(&c, &m, pub, &src, INIT_LEN, t1);
 	CHECK_MEM(c.secret, old_secret, 32);
 	CHECK(c.secret_birth_ns == T0);
 
 	/* T0 + 120 s - 1: same secret; the cookie (109 s old) works */
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE - 1);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE - 1);
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0 + WG_COOKIE_SECRET_MAX_AGE - 1) ==
 	      WG_COOKIE_VALID_MAC_WITH_COOKIE);
 	CHECK_MEM(c.secret, old_secret, 32);
 
 	/* T0 + 120 s: new secret; the maker still sends the cookie (110 s old), which no longer works */
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE);
 	CHECK(!wg_secure_is_zero(msg + INIT_LEN - 16, 16));
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0 + WG_COOKIE_SECRET_MAX_AGE) ==
 	      WG_COOKIE_VALID_MAC_BUT_NO_COOKIE);
@@ -364,9 +366,9 @@ static void test_secret_rotation(void)
 	CHECK(c.secret_birth_ns == T0 + WG_COOKIE_SECRET_MAX_AGE);
 
 	/* a fresh cookie under the new secret works again */
-	cookie_round_trip(&c, &m, &src, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE + NS);
+	cookie_round_trip(&c, &m, pub, &src, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE + NS);
 	make_msg(msg, INIT_LEN);
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE + NS);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0 + WG_COOKIE_SECRET_MAX_AGE + NS);
 	CHECK(wg_cookie_validate(&c, msg, INIT_LEN, &src, true, T0 + WG_COOKIE_SECRET_MAX_AGE + NS) ==
 	      WG_COOKIE_VALID_MAC_WITH_COOKIE);
 }
@@ -384,10 +386,10 @@ static void test_bad_replies(void)
 	/* nothing sent yet */
 	make_msg(msg, INIT_LEN);
 	CHECK(wg_cookie_create_reply(&c, &reply, msg, INIT_LEN, 7, &src, T0) == 0);
-	CHECK(wg_cookie_consume_reply(&m, &reply, T0) == -EINVAL);
+	CHECK(wg_cookie_consume_reply(&m, pub, &reply, T0) == -EINVAL);
 	CHECK(!m.cookie_valid);
 
-	wg_cookie_add_macs(&m, msg, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg, INIT_LEN, T0);
 	CHECK(wg_cookie_create_reply(&c, &reply, msg, INIT_LEN, 7, &src, T0) == 0);
 	memcpy(&before, &m, sizeof(m));
 	/* every bit of nonce and encrypted cookie */
@@ -395,7 +397,7 @@ static void test_bad_replies(void)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(&bad, &reply, sizeof(bad));
 			((uint8_t *)&bad)[i] ^= (uint8_t)(1u << bit);
-			CHECK_MSG(wg_cookie_consume_reply(&m, &bad, T0) == -EBADMSG, "byte %zu bit %d", i, bit);
+			CHECK_MSG(wg_cookie_consume_reply(&m, pub, &bad, T0) == -EBADMSG, "byte %zu bit %d", i, bit);
 			CHECK_MSG(memcmp(&m, &before, sizeof(m)) == 0, "byte %zu bit %d changed the maker", i, bit);
 		}
 	}
@@ -403,17 +405,20 @@ static void test_bad_replies(void)
 	make_pair(&other_c, &m, other_pub); /* m re-made for other_pub; restore ours */
 	memcpy(&m, &before, sizeof(m));
 	CHECK(wg_cookie_create_reply(&other_c, &bad, msg, INIT_LEN, 7, &src, T0) == 0);
-	CHECK(wg_cookie_consume_reply(&m, &bad, T0) == -EBADMSG);
+	CHECK(wg_cookie_consume_reply(&m, pub, &bad, T0) == -EBADMSG);
+	CHECK(memcmp(&m, &before, sizeof(m)) == 0);
+	/* our responder's genuine reply, taken with another peer's key: the maker keeps no key of its own */
+	CHECK(wg_cookie_consume_reply(&m, other_pub, &reply, T0) == -EBADMSG);
 	CHECK(memcmp(&m, &before, sizeof(m)) == 0);
 	/* a reply to an earlier message (mac1 differs from the last one sent) */
 	make_msg(msg2, INIT_LEN);
-	wg_cookie_add_macs(&m, msg2, INIT_LEN, T0);
+	wg_cookie_add_macs(&m, pub, msg2, INIT_LEN, T0);
 	memcpy(&before, &m, sizeof(m));
-	CHECK(wg_cookie_consume_reply(&m, &reply, T0) == -EBADMSG);
+	CHECK(wg_cookie_consume_reply(&m, pub, &reply, T0) == -EBADMSG);
 	CHECK(memcmp(&m, &before, sizeof(m)) == 0);
 	/* the right one still works */
 	CHECK(wg_cookie_create_reply(&c, &reply, msg2, INIT_LEN, 7, &src, T0) == 0);
-	CHECK(wg_cookie_consume_reply(&m, &reply, T0 + 3) == 0);
+	CHECK(wg_cookie_consume_reply(&m, pub, &reply, T0 + 3) == 0);
 	CHECK(m.cookie_valid && m.cookie_birth_ns == T0 + 3);
 	/* nonces are random */
 	CHECK(wg_cookie_create_reply(&c, &bad, msg2, INIT_LEN, 7, &src, T0) == 0);
@@ -428,7 +433,7 @@ static void test_wipe(void)
 	uint8_t pub[32];
 
 	make_pair(&c, &m, pub);
-	cookie_round_trip(&c, &m, &src, INIT_LEN, T0);
+	cookie_round_trip(&c, &m, pub, &src, INIT_LEN, T0);
 	wg_cookie_checker_wipe(&c);
 	wg_cookie_maker_wipe(&m);
 	CHECK(wg_secure_is_zero(&c, sizeof(c)));

@@ -109,7 +109,7 @@ static void peers(FILE *f, const struct wgdp *dev)
 			v[3] = st.tx_packets;
 			v[4] = st.last_handshake_ns / 1000000000ull;
 			v[5] = !p->disabled;
-			wg_key_to_base64(b64, p->public_key);
+			wg_key_to_base64(b64, wg_peer_public_key(p));
 			fprintf(f, "wgdp_%s{public_key=\"%s\"} %llu\n", names[k], b64, (unsigned long long)v[k]);
 		}
 	}
@@ -160,10 +160,10 @@ static void workers(FILE *f, const struct wgdp *dev)
 /* the peer tables: writer-only figures, read here on the control thread */
 static void tables(FILE *f, struct wgdp *dev)
 {
-	static const char *const slab_name[2] = { "peer", "session" };
-	struct wg_slab *slabs[2] = { &dev->peer_slab, &dev->session_slab };
+	static const char *const slab_name[3] = { "peer", "session", "handshake" };
+	struct wg_slab *slabs[3] = { &dev->peer_slab, &dev->session_slab, &dev->ephemeral_slab };
 	struct wg_allowedips_stats st;
-	struct wg_slab_stats ss[2];
+	struct wg_slab_stats ss[3];
 
 	wg_allowedips_get_stats(dev->aip, &st);
 	family(f, "allowed_ips", "gauge", "Allowed-IP prefixes in the table.");
@@ -178,13 +178,14 @@ static void tables(FILE *f, struct wgdp *dev)
 	fprintf(f, "wgdp_allowed_ips_v4_trie_slots %zu\n", st.v4_trie_slots);
 	family(f, "indices", "gauge", "Receiver indices in use (sessions and handshakes).");
 	fprintf(f, "wgdp_indices %u\n", wg_index_count(dev->index));
-	family(f, "slab_objects", "gauge", "Objects handed out by the peer and session slabs.");
-	for (int i = 0; i < 2; i++) {
+	family(f, "slab_objects", "gauge",
+	       "Objects handed out by the peer, session and handshake (ephemeral state in flight) slabs.");
+	for (int i = 0; i < 3; i++) {
 		wg_slab_stats(slabs[i], &ss[i]);
 		fprintf(f, "wgdp_slab_objects{slab=\"%s\"} %llu\n", slab_name[i], (unsigned long long)ss[i].objects);
 	}
-	family(f, "slab_bytes", "gauge", "Bytes the peer and session slabs hold from the DPDK heap.");
-	for (int i = 0; i < 2; i++)
+	family(f, "slab_bytes", "gauge", "Bytes the peer, session and handshake slabs hold from the DPDK heap.");
+	for (int i = 0; i < 3; i++)
 		fprintf(f, "wgdp_slab_bytes{slab=\"%s\"} %llu\n", slab_name[i], (unsigned long long)ss[i].bytes);
 }
 

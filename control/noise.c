@@ -203,20 +203,21 @@ void wg_noise_handshake_precompute(struct wg_noise_handshake *hs, const struct w
  * static keys, psk, the precomputed DH, the latest timestamp and the flood
  * clock stay, so replay protection survives. local_index stays too: the
  * caller owns the index table and may still need it to remove the entry.
+ * hs->eph stays too (wiped): the storage is the caller's to take back.
  */
 void wg_noise_handshake_clear(struct wg_noise_handshake *hs)
 {
-	wg_secure_wipe(hs->ephemeral_private, sizeof(hs->ephemeral_private));
-	wg_secure_wipe(hs->remote_ephemeral, sizeof(hs->remote_ephemeral));
-	wg_secure_wipe(hs->hash, sizeof(hs->hash));
-	wg_secure_wipe(hs->chaining_key, sizeof(hs->chaining_key));
+	if (hs->eph)
+		wg_secure_wipe(hs->eph, sizeof(*hs->eph));
 	hs->remote_index = 0;
 	hs->state = WG_HANDSHAKE_ZEROED;
 }
 
 void wg_noise_handshake_wipe(struct wg_noise_handshake *hs)
 {
-	wg_secure_wipe(hs, sizeof(*hs));
+	if (hs->eph)
+		wg_secure_wipe(hs->eph, sizeof(*hs->eph));
+	wg_secure_wipe(hs, sizeof(*hs)); /* hs->eph = NULL */
 	hs->state = WG_HANDSHAKE_ZEROED;
 }
 
@@ -240,6 +241,10 @@ int wg_noise_create_initiation(const struct wg_noise_identity *id, struct wg_noi
 	memset(&msg, 0, sizeof(msg));
 	if (!id->has_identity || wg_secure_is_zero(hs->precomputed_static_static, WG_KEY_LEN))
 		goto out;
+	ret = -ENOMEM;
+	if (!hs->eph)
+		goto out;
+	ret = -EINVAL;
 
 	msg.header.type = WG_MSG_HANDSHAKE_INITIATION;
 	wg_le32_write(&msg.sender_index, local_index);
@@ -261,9 +266,10 @@ int wg_noise_create_initiation(const struct wg_noise_identity *id, struct wg_noi
 	encrypt_and_hash(msg.encrypted_timestamp, timestamp, WG_TIMESTAMP_LEN, key, h);
 
 	memcpy(dst, &msg, sizeof(msg));
-	memcpy(hs->ephemeral_private, e_priv, sizeof(e_priv));
-	memcpy(hs->chaining_key, ck, sizeof(ck));
-	memcpy(hs->hash, h, sizeof(h));
+	memcpy(hs->eph->ephemeral_private, e_priv, sizeof(e_priv));
+	wg_secure_wipe(hs->eph->remote_ephemeral, WG_KEY_LEN);
+	memcpy(hs->eph->chaining_key, ck, sizeof(ck));
+	memcpy(hs->eph->hash, h, sizeof(h));
 	hs->local_index = local_index;
 	hs->state = WG_HANDSHAKE_CREATED_INITIATION;
 	ret = 0;
@@ -331,11 +337,15 @@ int wg_noise_consume_initiation(const struct wg_noise_identity *id, const struct
 	    (now_ns < hs->last_initiation_consumption_ns ||
 	     now_ns - hs->last_initiation_consumption_ns < WG_INITIATION_MIN_INTERVAL))
 		goto out;
+	ret = -ENOMEM;
+	if (!hs->eph)
+		goto out;
 
-	memcpy(hs->remote_ephemeral, e, sizeof(e));
+	wg_secure_wipe(hs->eph->ephemeral_private, WG_KEY_LEN); /* a pending initiation of ours ends */
+	memcpy(hs->eph->remote_ephemeral, e, sizeof(e));
 	memcpy(hs->latest_timestamp, t, sizeof(t));
-	memcpy(hs->hash, h, sizeof(h));
-	memcpy(hs->chaining_key, ck, sizeof(ck));
+	memcpy(hs->eph->hash, h, sizeof(h));
+	memcpy(hs->eph->chaining_key, ck, sizeof(ck));
 	hs->remote_index = wg_le32_read(&src->sender_index);
 	hs->last_initiation_consumption_ns = now_ns;
 	hs->has_consumed_initiation = true;
@@ -370,11 +380,11 @@ int wg_noise_create_response(const struct wg_noise_identity *id, struct wg_noise
 	int ret = -EINVAL;
 
 	memset(&msg, 0, sizeof(msg));
-	if (!id->has_identity || hs->state != WG_HANDSHAKE_CONSUMED_INITIATION)
+	if (!id->has_identity || hs->state != WG_HANDSHAKE_CONSUMED_INITIATION || !hs->eph)
 		goto out;
 
-	memcpy(ck, hs->chaining_key, sizeof(ck));
-	memcpy(h, hs->hash, sizeof(h));
+	memcpy(ck, hs->eph->chaining_key, sizeof(ck));
+	memcpy(h, hs->eph->hash, sizeof(h));
 	msg.header.type = WG_MSG_HANDSHAKE_RESPONSE;
 	wg_le32_write(&msg.sender_index, local_index);
 	wg_le32_write(&msg.receiver_index, hs->remote_index);
@@ -384,7 +394,7 @@ int wg_noise_create_response(const struct wg_noise_identity *id, struct wg_noise
 		goto out;
 	mix_ephemeral(ck, h, msg.unencrypted_ephemeral);
 	/* ee */
-	if (mix_dh(ck, NULL, e_priv, hs->remote_ephemeral))
+	if (mix_dh(ck, NULL, e_priv, hs->eph->remote_ephemeral))
 		goto out;
 	/* se */
 	if (mix_dh(ck, NULL, e_priv, hs->remote_static))
@@ -395,9 +405,9 @@ int wg_noise_create_response(const struct wg_noise_identity *id, struct wg_noise
 	encrypt_and_hash(msg.encrypted_nothing, empty, 0, key, h);
 
 	memcpy(dst, &msg, sizeof(msg));
-	memcpy(hs->ephemeral_private, e_priv, sizeof(e_priv));
-	memcpy(hs->chaining_key, ck, sizeof(ck));
-	memcpy(hs->hash, h, sizeof(h));
+	memcpy(hs->eph->ephemeral_private, e_priv, sizeof(e_priv));
+	memcpy(hs->eph->chaining_key, ck, sizeof(ck));
+	memcpy(hs->eph->hash, h, sizeof(h));
 	hs->local_index = local_index;
 	hs->state = WG_HANDSHAKE_CREATED_RESPONSE;
 	ret = 0;
@@ -424,18 +434,18 @@ int wg_noise_consume_response(const struct wg_noise_identity *id, struct wg_nois
 	uint8_t nothing[1];
 	int ret = -EINVAL;
 
-	if (!id->has_identity || hs->state != WG_HANDSHAKE_CREATED_INITIATION ||
+	if (!id->has_identity || hs->state != WG_HANDSHAKE_CREATED_INITIATION || !hs->eph ||
 	    wg_le32_read(&src->receiver_index) != hs->local_index)
 		return -EINVAL;
 
-	memcpy(ck, hs->chaining_key, sizeof(ck));
-	memcpy(h, hs->hash, sizeof(h));
+	memcpy(ck, hs->eph->chaining_key, sizeof(ck));
+	memcpy(h, hs->eph->hash, sizeof(h));
 	/* e */
 	memcpy(e, src->unencrypted_ephemeral, sizeof(e));
 	mix_ephemeral(ck, h, e);
 	/* ee, se: a low-order E_r ends here */
 	ret = -EBADMSG;
-	if (mix_dh(ck, NULL, hs->ephemeral_private, e))
+	if (mix_dh(ck, NULL, hs->eph->ephemeral_private, e))
 		goto out;
 	if (mix_dh(ck, NULL, id->private_key, e))
 		goto out;
@@ -445,9 +455,9 @@ int wg_noise_consume_response(const struct wg_noise_identity *id, struct wg_nois
 	if (decrypt_and_hash(nothing, src->encrypted_nothing, sizeof(src->encrypted_nothing), key, h))
 		goto out;
 
-	memcpy(hs->remote_ephemeral, e, sizeof(e));
-	memcpy(hs->chaining_key, ck, sizeof(ck));
-	memcpy(hs->hash, h, sizeof(h));
+	memcpy(hs->eph->remote_ephemeral, e, sizeof(e));
+	memcpy(hs->eph->chaining_key, ck, sizeof(ck));
+	memcpy(hs->eph->hash, h, sizeof(h));
 	hs->remote_index = wg_le32_read(&src->sender_index);
 	hs->state = WG_HANDSHAKE_CONSUMED_RESPONSE;
 	ret = 0;
@@ -461,22 +471,24 @@ out:
 
 /*
  * (T1, T2) = KDF2(ck, ""): T1 sends from initiator to responder, T2 the other
- * way. The handshake's ephemeral state is then wiped (forward secrecy: the
- * ephemeral keys and ck could re-derive the session).
+ * way. The handshake's ephemeral state (*hs->eph) is then wiped (forward
+ * secrecy: the ephemeral keys and ck could re-derive the session); the
+ * caller takes the storage back.
  */
 int wg_noise_derive_keypair(struct wg_noise_handshake *hs, struct wg_keypair *kp, uint64_t now_ns)
 {
 	bool initiator;
 
-	if (hs->state != WG_HANDSHAKE_CREATED_RESPONSE && hs->state != WG_HANDSHAKE_CONSUMED_RESPONSE)
+	if ((hs->state != WG_HANDSHAKE_CREATED_RESPONSE && hs->state != WG_HANDSHAKE_CONSUMED_RESPONSE) ||
+	    !hs->eph)
 		return -EINVAL;
 	initiator = hs->state == WG_HANDSHAKE_CONSUMED_RESPONSE;
 
 	wg_secure_wipe(kp, sizeof(*kp));
 	if (initiator)
-		wg_blake2s_kdf(kp->send_key, kp->recv_key, NULL, hs->chaining_key, empty, 0);
+		wg_blake2s_kdf(kp->send_key, kp->recv_key, NULL, hs->eph->chaining_key, empty, 0);
 	else
-		wg_blake2s_kdf(kp->recv_key, kp->send_key, NULL, hs->chaining_key, empty, 0);
+		wg_blake2s_kdf(kp->recv_key, kp->send_key, NULL, hs->eph->chaining_key, empty, 0);
 	kp->send_counter = 0;
 	wg_replay_init(&kp->replay);
 	kp->birth_ns = now_ns;

@@ -13,7 +13,12 @@
  *   bit-flipped responses, responses to another index, replayed, older,
  *   equal-timestamp and too-frequent initiations, unknown static keys,
  *   low-order keys in every position, bit flips in every encrypted field;
- * - wg_msg_classify rejects every wrong length and non-zero reserved bytes.
+ * - wg_msg_classify rejects every wrong length and non-zero reserved bytes;
+ * - the ephemeral state is the caller's storage (hs->eph): without it nothing
+ *   starts; with a pool standing for the appliance's slab it is held only
+ *   while a handshake is pending, back in the pool after derive, clear and
+ *   every failed consume that leaves nothing pending, wiped when it goes back,
+ *   and kept byte for byte through failed consumes while pending.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -37,7 +42,37 @@
 struct side {
 	struct wg_noise_identity id;
 	struct wg_noise_handshake hs; /* our handshake with the other side */
+	struct wg_noise_ephemeral eph; /* its storage: hs.eph = &eph (attach) */
 };
+
+/* the caller's storage for the handshake in flight: here, always the side's own */
+static void attach(struct side *s)
+{
+	s->hs.eph = &s->eph;
+}
+
+/* a handshake and its ephemeral state, to check that a failure changed neither */
+struct hs_snap {
+	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph;
+	bool has_eph;
+};
+
+static void snap_take(struct hs_snap *sn, const struct wg_noise_handshake *hs)
+{
+	memset(sn, 0, sizeof(*sn));
+	memcpy(&sn->hs, hs, sizeof(*hs));
+	sn->has_eph = hs->eph != NULL;
+	if (hs->eph)
+		memcpy(&sn->eph, hs->eph, sizeof(sn->eph));
+}
+
+static bool snap_same(const struct hs_snap *sn, const struct wg_noise_handshake *hs)
+{
+	if (memcmp(&sn->hs, hs, sizeof(*hs)) != 0 || sn->has_eph != (hs->eph != NULL))
+		return false;
+	return !hs->eph || memcmp(&sn->eph, hs->eph, sizeof(sn->eph)) == 0;
+}
 
 /* the responder knows exactly one peer: the one its hs was made for */
 static struct wg_noise_handshake *lookup(void *ctx, const uint8_t pk[WG_KEY_LEN])
@@ -68,6 +103,9 @@ static void make_sides(struct side *a, struct side *b, const uint8_t *a_priv, co
 	CHECK(a->id.has_identity && b->id.has_identity);
 	wg_noise_handshake_init(&a->hs, &a->id, b->id.public_key, a_psk);
 	wg_noise_handshake_init(&b->hs, &b->id, a->id.public_key, b_psk);
+	CHECK(a->hs.eph == NULL && b->hs.eph == NULL);
+	attach(a);
+	attach(b);
 	CHECK(!wg_secure_is_zero(a->hs.precomputed_static_static, WG_KEY_LEN));
 	CHECK_MEM(a->hs.precomputed_static_static, b->hs.precomputed_static_static, WG_KEY_LEN);
 	wg_secure_wipe(k, sizeof(k));
@@ -121,8 +159,8 @@ static bool full_handshake(struct side *i, struct side *r, uint64_t now, uint64_
 	CHECK_MEM(r->hs.latest_timestamp, ts, WG_TIMESTAMP_LEN);
 	CHECK(r->hs.has_consumed_initiation && r->hs.last_initiation_consumption_ns == now);
 	/* after the initiation both sides hold the same transcript */
-	CHECK_MEM(r->hs.hash, i->hs.hash, WG_HASH_LEN);
-	CHECK_MEM(r->hs.chaining_key, i->hs.chaining_key, WG_HASH_LEN);
+	CHECK_MEM(r->hs.eph->hash, i->hs.eph->hash, WG_HASH_LEN);
+	CHECK_MEM(r->hs.eph->chaining_key, i->hs.eph->chaining_key, WG_HASH_LEN);
 
 	CHECK(wg_noise_create_response(&r->id, &r->hs, &resp, IDX_R) == 0);
 	CHECK(r->hs.state == WG_HANDSHAKE_CREATED_RESPONSE);
@@ -132,10 +170,10 @@ static bool full_handshake(struct side *i, struct side *r, uint64_t now, uint64_
 	CHECK(wg_noise_consume_response(&i->id, &i->hs, &resp) == 0);
 	CHECK(i->hs.state == WG_HANDSHAKE_CONSUMED_RESPONSE && i->hs.remote_index == IDX_R);
 	/* white box: same hash and chaining key on both sides before deriving */
-	CHECK_MEM(i->hs.hash, r->hs.hash, WG_HASH_LEN);
-	CHECK_MEM(i->hs.chaining_key, r->hs.chaining_key, WG_HASH_LEN);
-	CHECK_MEM(i->hs.remote_ephemeral, resp.unencrypted_ephemeral, WG_KEY_LEN);
-	CHECK_MEM(r->hs.remote_ephemeral, init.unencrypted_ephemeral, WG_KEY_LEN);
+	CHECK_MEM(i->hs.eph->hash, r->hs.eph->hash, WG_HASH_LEN);
+	CHECK_MEM(i->hs.eph->chaining_key, r->hs.eph->chaining_key, WG_HASH_LEN);
+	CHECK_MEM(i->hs.eph->remote_ephemeral, resp.unencrypted_ephemeral, WG_KEY_LEN);
+	CHECK_MEM(r->hs.eph->remote_ephemeral, init.unencrypted_ephemeral, WG_KEY_LEN);
 
 	CHECK(wg_noise_derive_keypair(&i->hs, ki, now + 1) == 0);
 	CHECK(wg_noise_derive_keypair(&r->hs, kr, now + 2) == 0);
@@ -205,8 +243,8 @@ static void test_known_initial_state(void)
 	CHECK(wg_aead_decrypt(ts_got, init.encrypted_timestamp, 28, h, 32, 0, key) == 0);
 	CHECK_MEM(ts_got, ts, 12);
 	wg_blake2s_hash2(h, h, 32, init.encrypted_timestamp, 28);
-	CHECK_MEM(h, i.hs.hash, 32);
-	CHECK_MEM(ck, i.hs.chaining_key, 32);
+	CHECK_MEM(h, i.hs.eph->hash, 32);
+	CHECK_MEM(ck, i.hs.eph->chaining_key, 32);
 }
 
 /* RFC 7748 section 6.1 keys as identities: public keys and the shared secret */
@@ -307,10 +345,7 @@ static void test_derive_and_clear(void)
 	for (int s = 0; s < 2; s++) {
 		struct wg_noise_handshake *hs = s ? &r.hs : &i.hs;
 		CHECK(hs->state == WG_HANDSHAKE_ZEROED);
-		CHECK(wg_secure_is_zero(hs->ephemeral_private, 32));
-		CHECK(wg_secure_is_zero(hs->remote_ephemeral, 32));
-		CHECK(wg_secure_is_zero(hs->hash, 32));
-		CHECK(wg_secure_is_zero(hs->chaining_key, 32));
+		CHECK(hs->eph && wg_secure_is_zero(hs->eph, sizeof(*hs->eph)));
 		CHECK_MEM(hs->preshared_key, psk, 32);
 		CHECK(!wg_secure_is_zero(hs->precomputed_static_static, 32));
 		CHECK_MEM(hs->remote_static, s ? i.id.public_key : r.id.public_key, 32);
@@ -331,8 +366,10 @@ static void test_derive_and_clear(void)
 	CHECK(memcmp(&kp, &copy, sizeof(kp)) == 0);
 
 	/* wipe */
+	CHECK(!wg_secure_is_zero(&i.eph, sizeof(i.eph)));
 	wg_noise_handshake_wipe(&i.hs);
-	CHECK(wg_secure_is_zero(&i.hs, sizeof(i.hs)) && i.hs.state == WG_HANDSHAKE_ZEROED);
+	CHECK(wg_secure_is_zero(&i.hs, sizeof(i.hs)) && i.hs.state == WG_HANDSHAKE_ZEROED && !i.hs.eph);
+	CHECK(wg_secure_is_zero(&i.eph, sizeof(i.eph)));
 	wg_keypair_wipe(&k1i);
 	CHECK(wg_secure_is_zero(&k1i, sizeof(k1i)) && !k1i.valid);
 }
@@ -347,7 +384,8 @@ static void test_psk_mismatch(void)
 	struct side i, r_wrong, r_right;
 	struct wg_msg_initiation init;
 	struct wg_msg_response resp;
-	struct wg_noise_handshake before, *found;
+	struct hs_snap before;
+	struct wg_noise_handshake *found;
 	struct wg_keypair ki, kr;
 	uint8_t psk[32], other[32], ts[12], i_priv[32], r_priv[32];
 
@@ -363,10 +401,10 @@ static void test_psk_mismatch(void)
 	CHECK(wg_noise_consume_initiation(&r_wrong.id, &init, lookup, &r_wrong, NOW0, &found) == 0);
 	CHECK(wg_noise_consume_initiation(&r_right.id, &init, lookup, &r_right, NOW0, &found) == 0);
 	CHECK(wg_noise_create_response(&r_wrong.id, &r_wrong.hs, &resp, IDX_R) == 0);
-	memcpy(&before, &i.hs, sizeof(before));
+	snap_take(&before, &i.hs);
 	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == -EBADMSG);
 	CHECK(i.hs.state == WG_HANDSHAKE_CREATED_INITIATION);
-	CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+	CHECK(snap_same(&before, &i.hs));
 	CHECK(wg_noise_create_response(&r_right.id, &r_right.hs, &resp, IDX_R) == 0);
 	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == 0);
 	CHECK(wg_noise_derive_keypair(&i.hs, &ki, NOW0) == 0);
@@ -384,14 +422,15 @@ static void test_psk_mismatch(void)
 /* consume one initiation and expect err, with the responder's state unchanged on error */
 static int consume(struct side *r, const struct wg_msg_initiation *init, uint64_t now)
 {
-	struct wg_noise_handshake before, *found = (void *)1;
+	struct hs_snap before;
+	struct wg_noise_handshake *found = (void *)1;
 	int ret;
 
-	memcpy(&before, &r->hs, sizeof(before));
+	snap_take(&before, &r->hs);
 	ret = wg_noise_consume_initiation(&r->id, init, lookup, r, now, &found);
 
 	if (ret) {
-		CHECK_MSG(memcmp(&before, &r->hs, sizeof(before)) == 0, "failed consume (%d) changed state", ret);
+		CHECK_MSG(snap_same(&before, &r->hs), "failed consume (%d) changed state", ret);
 		CHECK(found == NULL);
 	} else {
 		CHECK(found == &r->hs);
@@ -525,8 +564,8 @@ static void forge_response(struct wg_msg_response *m, const struct wg_noise_hand
 	wg_le32_write(&m->sender_index, IDX_R);
 	wg_le32_write(&m->receiver_index, IDX_I);
 	memcpy(m->unencrypted_ephemeral, point, 32);
-	memcpy(ck, rs->chaining_key, 32);
-	memcpy(h, rs->hash, 32);
+	memcpy(ck, rs->eph->chaining_key, 32);
+	memcpy(h, rs->eph->hash, 32);
 	wg_blake2s_kdf(ck, NULL, NULL, ck, point, 32);
 	wg_blake2s_hash2(h, h, 32, point, 32);
 	wg_blake2s_kdf(ck, NULL, NULL, ck, zero, 32); /* ee = "0" */
@@ -548,7 +587,8 @@ static void test_low_order_keys(void)
 		struct side i, r;
 		struct wg_msg_initiation init, forged;
 		struct wg_msg_response resp, bad;
-		struct wg_noise_handshake before, fresh_r;
+		struct hs_snap before, fresh_r;
+		struct wg_noise_handshake fresh_hs;
 		bool is_low;
 
 		wg_test_unhex(point, 32, low_order[v]);
@@ -560,29 +600,30 @@ static void test_low_order_keys(void)
 		/* (a) configured static key */
 		make_sides(&i, &r, NULL, NULL, NULL, NULL);
 		wg_noise_handshake_init(&i.hs, &i.id, point, NULL);
+		attach(&i);
 		if (is_low)
 			CHECK_MSG(wg_secure_is_zero(i.hs.precomputed_static_static, 32), "value %zu", v);
-		memcpy(&before, &i.hs, sizeof(before));
+		snap_take(&before, &i.hs);
 		memset(&init, 0xaa, sizeof(init));
 		int ret = wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts);
 		if (is_low) {
 			CHECK_MSG(ret == -EINVAL, "value %zu: %d", v, ret);
 			CHECK_MSG(wg_secure_is_zero(&init, sizeof(init)), "value %zu left bytes in dst", v);
 			CHECK(wg_msg_classify(&init, sizeof(init)) == WG_MSG_INVALID);
-			CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+			CHECK(snap_same(&before, &i.hs));
 		} else {
 			/* a real point: the initiation goes out but nobody can answer it */
 			CHECK(ret == 0);
 		}
 		/* even with a (corrupted) non-zero precomputed DH, es stops it */
 		wg_secure_random(i.hs.precomputed_static_static, 32);
-		memcpy(&before, &i.hs, sizeof(before));
+		snap_take(&before, &i.hs);
 		memset(&init, 0xaa, sizeof(init));
 		ret = wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts);
 		if (is_low) {
 			CHECK_MSG(ret == -EINVAL, "value %zu: %d", v, ret);
 			CHECK(wg_secure_is_zero(&init, sizeof(init)));
-			CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+			CHECK(snap_same(&before, &i.hs));
 		}
 
 		/* (b) ephemeral of an initiation */
@@ -601,17 +642,19 @@ static void test_low_order_keys(void)
 		make_sides(&i, &r, NULL, NULL, NULL, NULL);
 		CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts) == 0);
 		CHECK(consume(&r, &init, NOW0) == 0);
-		memcpy(&fresh_r, &r.hs, sizeof(fresh_r));
+		snap_take(&fresh_r, &r.hs);
+		fresh_hs = fresh_r.hs;
+		fresh_hs.eph = &fresh_r.eph;
 		CHECK(wg_noise_create_response(&r.id, &r.hs, &resp, IDX_R) == 0);
 		bad = resp;
 		memcpy(bad.unencrypted_ephemeral, point, 32);
-		memcpy(&before, &i.hs, sizeof(before));
+		snap_take(&before, &i.hs);
 		CHECK_MSG(wg_noise_consume_response(&i.id, &i.hs, &bad) == -EBADMSG, "value %zu", v);
-		CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+		CHECK(snap_same(&before, &i.hs));
 		/* ... also when everything else in it is right (ee, se taken as zero) */
-		forge_response(&bad, &fresh_r, point);
+		forge_response(&bad, &fresh_hs, point);
 		CHECK_MSG(wg_noise_consume_response(&i.id, &i.hs, &bad) == -EBADMSG, "value %zu forged", v);
-		CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+		CHECK(snap_same(&before, &i.hs));
 		/* the real response still completes */
 		CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == 0);
 	}
@@ -658,7 +701,7 @@ static void test_response_wrong_index_and_state(void)
 	struct side i, r;
 	struct wg_msg_initiation init;
 	struct wg_msg_response resp, bad;
-	struct wg_noise_handshake before;
+	struct hs_snap before;
 	uint8_t ts[12];
 
 	make_sides(&i, &r, NULL, NULL, NULL, NULL);
@@ -675,27 +718,27 @@ static void test_response_wrong_index_and_state(void)
 	CHECK(consume(&r, &init, NOW0) == 0);
 	CHECK(wg_noise_create_response(&r.id, &r.hs, &resp, IDX_R) == 0);
 	/* a second create_response in CREATED_RESPONSE is refused */
-	struct wg_noise_handshake rb;
-	memcpy(&rb, &r.hs, sizeof(rb));
+	struct hs_snap rb;
+	snap_take(&rb, &r.hs);
 	CHECK(wg_noise_create_response(&r.id, &r.hs, &bad, IDX_R) == -EINVAL);
-	CHECK(memcmp(&rb, &r.hs, sizeof(rb)) == 0);
+	CHECK(snap_same(&rb, &r.hs));
 
-	memcpy(&before, &i.hs, sizeof(before));
+	snap_take(&before, &i.hs);
 	static const uint32_t wrong[] = { IDX_I ^ 1, IDX_I ^ 0x80000000u, 0, 0xffffffffu, IDX_R };
 	for (size_t k = 0; k < sizeof(wrong) / sizeof(wrong[0]); k++) {
 		bad = resp;
 		wg_le32_write(&bad.receiver_index, wrong[k]);
 		CHECK(wg_noise_consume_response(&i.id, &i.hs, &bad) == -EINVAL);
-		CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+		CHECK(snap_same(&before, &i.hs));
 	}
 	/* no identity */
 	struct wg_noise_identity none = { 0 };
 	CHECK(wg_noise_consume_response(&none, &i.hs, &resp) == -EINVAL);
 	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == 0);
 	/* consumed already: the same response again is refused */
-	memcpy(&before, &i.hs, sizeof(before));
+	snap_take(&before, &i.hs);
 	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == -EINVAL);
-	CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+	CHECK(snap_same(&before, &i.hs));
 	/* no identity, no initiation; dst zeroed */
 	memset(&init, 0x55, sizeof(init));
 	CHECK(wg_noise_create_initiation(&none, &i.hs, &init, IDX_I, ts) == -EINVAL);
@@ -708,14 +751,14 @@ static void test_garbage_response(void)
 	struct side i, r;
 	struct wg_msg_initiation init;
 	struct wg_msg_response resp, junk;
-	struct wg_noise_handshake before;
+	struct hs_snap before;
 	struct wg_keypair ki, kr;
 	uint8_t ts[12];
 
 	make_sides(&i, &r, NULL, NULL, NULL, NULL);
 	ts_at(ts, REAL0);
 	CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts) == 0);
-	memcpy(&before, &i.hs, sizeof(before));
+	snap_take(&before, &i.hs);
 	for (int k = 0; k < 200; k++) {
 		wg_secure_random(&junk, sizeof(junk));
 		junk.header.type = WG_MSG_HANDSHAKE_RESPONSE;
@@ -725,7 +768,7 @@ static void test_garbage_response(void)
 			memset(junk.encrypted_nothing, 0, sizeof(junk.encrypted_nothing));
 		int ret = wg_noise_consume_response(&i.id, &i.hs, &junk);
 		CHECK_MSG(ret == -EBADMSG, "garbage %d: %d", k, ret);
-		CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+		CHECK(snap_same(&before, &i.hs));
 	}
 	CHECK(consume(&r, &init, NOW0) == 0);
 	CHECK(wg_noise_create_response(&r.id, &r.hs, &resp, IDX_R) == 0);
@@ -745,7 +788,7 @@ static void test_bit_flips(void)
 	struct side i, r;
 	struct wg_msg_initiation init, bad;
 	struct wg_msg_response resp, badr;
-	struct wg_noise_handshake before;
+	struct hs_snap before;
 	struct wg_keypair ki, kr;
 	uint8_t ts[12];
 	const size_t from = offsetof(struct wg_msg_initiation, unencrypted_ephemeral);
@@ -766,7 +809,7 @@ static void test_bit_flips(void)
 	CHECK(consume(&r, &init, NOW0) == 0);
 	CHECK(wg_noise_create_response(&r.id, &r.hs, &resp, IDX_R) == 0);
 
-	memcpy(&before, &i.hs, sizeof(before));
+	snap_take(&before, &i.hs);
 	for (size_t b = offsetof(struct wg_msg_response, unencrypted_ephemeral);
 	     b < offsetof(struct wg_msg_response, macs); b++) {
 		for (int bit = 0; bit < 8; bit++) {
@@ -774,7 +817,7 @@ static void test_bit_flips(void)
 			((uint8_t *)&badr)[b] ^= (uint8_t)(1u << bit);
 			int ret = wg_noise_consume_response(&i.id, &i.hs, &badr);
 			CHECK_MSG(ret == -EBADMSG, "response byte %zu bit %d: %d", b, bit, ret);
-			CHECK(memcmp(&before, &i.hs, sizeof(before)) == 0);
+			CHECK(snap_same(&before, &i.hs));
 		}
 	}
 	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == 0);
@@ -798,6 +841,193 @@ static void test_wrong_responder(void)
 	CHECK(consume(&r, &init, NOW0) == 0);
 }
 
+/* ---- ephemeral storage (noise.h "Ephemeral state") ------------------------------- */
+
+/*
+ * The caller's side of the rule, as control/peers.c keeps it with a slab: a
+ * pool that counts what is handed out. get attaches storage unless there is
+ * some; put takes it back unless the handshake is pending, and checks it
+ * holds no secret then.
+ */
+#define POOL_N 4
+static struct {
+	struct wg_noise_ephemeral obj[POOL_N];
+	bool used[POOL_N];
+	int out;
+} pool;
+
+static int pool_get(struct wg_noise_handshake *hs)
+{
+	if (hs->eph)
+		return 0;
+	for (int k = 0; k < POOL_N; k++)
+		if (!pool.used[k]) {
+			pool.used[k] = true;
+			pool.out++;
+			memset(&pool.obj[k], 0, sizeof(pool.obj[k]));
+			hs->eph = &pool.obj[k];
+			return 0;
+		}
+	return -ENOMEM;
+}
+
+static void pool_put(struct wg_noise_handshake *hs)
+{
+	if (!hs->eph || wg_noise_handshake_pending(hs))
+		return;
+	CHECK_MSG(wg_secure_is_zero(hs->eph, sizeof(*hs->eph)), "storage given back holds secrets");
+	pool.used[hs->eph - pool.obj] = false;
+	pool.out--;
+	memset(hs->eph, 0x5a, sizeof(*hs->eph)); /* what the next owner must not rely on */
+	hs->eph = NULL;
+}
+
+/* the lookup of control.c: attaches storage to the handshake it finds */
+static struct wg_noise_handshake *pooled_found;
+static struct wg_noise_handshake *pool_lookup(void *ctx, const uint8_t pk[WG_KEY_LEN])
+{
+	struct wg_noise_handshake *hs = lookup(ctx, pk);
+
+	pooled_found = NULL;
+	if (!hs || pool_get(hs))
+		return NULL;
+	pooled_found = hs;
+	return hs;
+}
+
+/* consume an initiation through the pool, giving fresh storage back on failure */
+static int pool_consume(struct side *r, const struct wg_msg_initiation *init, uint64_t now)
+{
+	struct wg_noise_handshake *found = NULL;
+	int ret = wg_noise_consume_initiation(&r->id, init, pool_lookup, r, now, &found);
+
+	if (ret && pooled_found)
+		pool_put(pooled_found);
+	return ret;
+}
+
+/* fresh sides without storage: the pool provides it */
+static void make_pooled_sides(struct side *i, struct side *r)
+{
+	make_sides(i, r, NULL, NULL, NULL, NULL);
+	i->hs.eph = r->hs.eph = NULL;
+	memset(&pool, 0, sizeof(pool));
+}
+
+static void test_ephemeral_storage(void)
+{
+	struct side i, r;
+	struct wg_msg_initiation init, init2;
+	struct wg_msg_response resp, bad;
+	struct wg_keypair ki, kr;
+	struct hs_snap before;
+	uint8_t ts[12];
+
+	/* none attached: initiation and consume refuse (-ENOMEM), changing nothing */
+	make_pooled_sides(&i, &r);
+	ts_at(ts, REAL0);
+	snap_take(&before, &i.hs);
+	memset(&init, 0xaa, sizeof(init));
+	CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts) == -ENOMEM);
+	CHECK(snap_same(&before, &i.hs) && wg_secure_is_zero(&init, sizeof(init)));
+	CHECK(pool_get(&i.hs) == 0 && pool.out == 1);
+	CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts) == 0);
+	{
+		struct wg_noise_handshake *found = (void *)1;
+
+		snap_take(&before, &r.hs);
+		CHECK(wg_noise_consume_initiation(&r.id, &init, lookup, &r, NOW0, &found) == -ENOMEM);
+		CHECK(found == NULL && snap_same(&before, &r.hs));
+	}
+
+	/* present only while pending, both roles: 1 (initiator) + 1 (responder), then none */
+	CHECK(wg_noise_handshake_pending(&i.hs) && i.hs.eph && pool.out == 1);
+	pool_put(&i.hs); /* pending: stays */
+	CHECK(i.hs.eph && pool.out == 1);
+	CHECK(pool_consume(&r, &init, NOW0) == 0);
+	CHECK(r.hs.eph && pool.out == 2 && wg_noise_handshake_pending(&r.hs));
+	CHECK(wg_noise_create_response(&r.id, &r.hs, &resp, IDX_R) == 0);
+	CHECK(wg_noise_derive_keypair(&r.hs, &kr, NOW0) == 0);
+	CHECK(!wg_noise_handshake_pending(&r.hs) && wg_secure_is_zero(r.hs.eph, sizeof(*r.hs.eph)));
+	pool_put(&r.hs);
+	CHECK(!r.hs.eph && pool.out == 1);
+
+	/* a garbage or forged response keeps the initiator's state, byte for byte */
+	bad = resp;
+	bad.encrypted_nothing[3] ^= 1;
+	snap_take(&before, &i.hs);
+	CHECK(wg_noise_consume_response(&i.id, &i.hs, &bad) == -EBADMSG);
+	pool_put(&i.hs);
+	CHECK(snap_same(&before, &i.hs) && pool.out == 1);
+	memset(&bad, 0, sizeof(bad));
+	bad.header.type = WG_MSG_HANDSHAKE_RESPONSE;
+	wg_le32_write(&bad.receiver_index, IDX_I);
+	CHECK(wg_noise_consume_response(&i.id, &i.hs, &bad) == -EBADMSG);
+	pool_put(&i.hs);
+	CHECK(snap_same(&before, &i.hs) && pool.out == 1);
+	/* the real one completes; derive ends it and the storage goes back */
+	CHECK(wg_noise_consume_response(&i.id, &i.hs, &resp) == 0);
+	pool_put(&i.hs);
+	CHECK(i.hs.eph && pool.out == 1);
+	CHECK(wg_noise_derive_keypair(&i.hs, &ki, NOW0) == 0);
+	pool_put(&i.hs);
+	CHECK(!i.hs.eph && pool.out == 0);
+	CHECK(exchange(&ki, &kr, NOW0));
+
+	/* failed consumes of an initiation on an idle responder: fresh storage goes back */
+	CHECK(pool_consume(&r, &init, NOW0 + NS) == -EALREADY); /* replay */
+	CHECK(!r.hs.eph && pool.out == 0);
+	CHECK(pool_get(&i.hs) == 0);
+	ts_at(ts, REAL0 + NS);
+	CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init2, IDX_I, ts) == 0);
+	CHECK(pool_consume(&r, &init2, NOW0 + 1) == -EAGAIN); /* flood: 1 ns after the last */
+	CHECK(!r.hs.eph && pool.out == 1);
+	init = init2;
+	init.encrypted_timestamp[0] ^= 1;
+	CHECK(pool_consume(&r, &init, NOW0 + NS) == -EBADMSG);
+	CHECK(!r.hs.eph && pool.out == 1);
+
+	/* a responder with an initiation of its own pending keeps that one on a failed consume */
+	{
+		struct wg_msg_initiation mine;
+
+		ts_at(ts, REAL0 + 2 * NS);
+		CHECK(pool_get(&r.hs) == 0 && pool.out == 2);
+		CHECK(wg_noise_create_initiation(&r.id, &r.hs, &mine, IDX_R, ts) == 0);
+		snap_take(&before, &r.hs);
+		CHECK(pool_consume(&r, &init, NOW0 + NS) == -EBADMSG);
+		CHECK(snap_same(&before, &r.hs) && pool.out == 2);
+		/* a valid initiation takes the same storage (the kernel's rule: theirs wins) */
+		CHECK(pool_consume(&r, &init2, NOW0 + NS) == 0);
+		CHECK(r.hs.eph == before.hs.eph && pool.out == 2);
+		CHECK(r.hs.state == WG_HANDSHAKE_CONSUMED_INITIATION);
+		CHECK(wg_secure_is_zero(r.hs.eph->ephemeral_private, WG_KEY_LEN));
+	}
+
+	/* clear ends a handshake in either role: wiped, and it goes back */
+	wg_noise_handshake_clear(&r.hs);
+	CHECK(r.hs.eph && wg_secure_is_zero(r.hs.eph, sizeof(*r.hs.eph)));
+	pool_put(&r.hs);
+	wg_noise_handshake_clear(&i.hs);
+	pool_put(&i.hs);
+	CHECK(!i.hs.eph && !r.hs.eph && pool.out == 0);
+
+	/* wipe: the storage's contents too, and the pointer */
+	CHECK(pool_get(&i.hs) == 0);
+	CHECK(wg_noise_create_initiation(&i.id, &i.hs, &init, IDX_I, ts) == 0);
+	{
+		struct wg_noise_ephemeral *e = i.hs.eph;
+
+		wg_noise_handshake_wipe(&i.hs);
+		CHECK(!i.hs.eph && wg_secure_is_zero(e, sizeof(*e)));
+		pool.used[e - pool.obj] = false;
+		pool.out--;
+	}
+	CHECK(pool.out == 0);
+	wg_keypair_wipe(&ki);
+	wg_keypair_wipe(&kr);
+}
+
 int main(void)
 {
 	TEST_BEGIN("control/noise_test");
@@ -818,5 +1048,6 @@ int main(void)
 	RUN_TEST(test_garbage_response);
 	RUN_TEST(test_bit_flips);
 	RUN_TEST(test_wrong_responder);
+	RUN_TEST(test_ephemeral_storage);
 	return TEST_END();
 }

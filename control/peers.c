@@ -36,6 +36,11 @@ int wg_peers_init(struct wgdp *dev, uint32_t max_peers)
 	if (!ret)
 		ret = wg_slab_init(&dev->session_slab, "wg_session", sizeof(struct wg_session),
 				   RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0);
+	if (!ret)
+		ret = wg_slab_init(&dev->ephemeral_slab, "wg_noise_eph", sizeof(struct wg_noise_ephemeral),
+				   RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY, 0);
+	/* handshakes come and go one at a time: keep a chunk, not a heap call per handshake */
+	dev->ephemeral_slab.min_chunks = 1;
 	if (ret)
 		return ret;
 	while (size < max_peers && size < (1u << 22))
@@ -52,7 +57,7 @@ struct wg_peer *wg_peers_lookup(struct wgdp *dev, const uint8_t public_key[WG_KE
 	struct wg_peer *p;
 
 	for (p = dev->peer_hash[bucket(dev, public_key)]; p; p = p->hash_next)
-		if (memcmp(p->public_key, public_key, WG_KEY_LEN) == 0)
+		if (memcmp(wg_peer_public_key(p), public_key, WG_KEY_LEN) == 0)
 			return p;
 	return NULL;
 }
@@ -125,12 +130,12 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 {
 	uint32_t b;
 
-	memcpy(p->public_key, conf->public_key, WG_KEY_LEN);
-	/* the static-static DH waits for the first handshake (wg_peers_handshake) */
+	/* the peer's key is its handshake's remote_static (wg_peer_public_key); the
+	 * static-static DH waits for the first handshake (wg_peers_handshake) */
 	wg_noise_handshake_init(&p->hs, NULL, conf->public_key,
 				wg_secure_is_zero(conf->preshared_key, WG_KEY_LEN) ? NULL : conf->preshared_key);
 	p->hs_precomputed = false;
-	wg_cookie_maker_init(&p->cookie, conf->public_key);
+	wg_cookie_maker_init(&p->cookie);
 	wg_timers_init(&p->timers, (uint64_t)conf->persistent_keepalive * WG_NSEC_PER_SEC);
 	wg_allowedips_owner_init(&p->aip);
 	rte_seqlock_init(&p->ep_lock);
@@ -144,7 +149,7 @@ void wg_peers_insert(struct wgdp *dev, struct wg_peer *p, struct wg_conf_peer *c
 		wg_allowedips_insert(dev->aip, conf->allowedips.v[i].family, conf->allowedips.v[i].addr,
 				     conf->allowedips.v[i].cidr, &p->aip);
 	wg_peer_conf_set(p, conf, x); /* takes the lists and x; conf is left zeroed */
-	b = bucket(dev, p->public_key);
+	b = bucket(dev, wg_peer_public_key(p));
 	p->hash_next = dev->peer_hash[b];
 	dev->peer_hash[b] = p;
 	p->list_next = dev->peers;
@@ -164,6 +169,30 @@ struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *
 	return &p->hs;
 }
 
+int wg_peers_ephemeral_get(struct wgdp *dev, struct wg_peer *p)
+{
+	if (!p->hs.eph)
+		p->hs.eph = wg_slab_alloc(&dev->ephemeral_slab); /* zeroed */
+	return p->hs.eph ? 0 : -ENOMEM;
+}
+
+void wg_peers_ephemeral_put(struct wgdp *dev, struct wg_peer *p)
+{
+	if (!p->hs.eph || wg_noise_handshake_pending(&p->hs))
+		return;
+	wg_slab_free(&dev->ephemeral_slab, p->hs.eph); /* wiped there */
+	p->hs.eph = NULL;
+}
+
+void wg_peers_handshake_end(struct wgdp *dev, struct wg_peer *p)
+{
+	if (p->hs_indexed)
+		wg_index_del(dev->index, p->hs_index);
+	p->hs_indexed = false;
+	wg_noise_handshake_clear(&p->hs);
+	wg_peers_ephemeral_put(dev, p);
+}
+
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)
 {
 	struct wg_keypair *retired[WG_KEYPAIRS_RETIRE_MAX];
@@ -171,10 +200,7 @@ void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p)
 
 	for (unsigned i = 0; i < n; i++)
 		wg_peers_retire_keypair(dev, retired[i]);
-	if (p->hs_indexed)
-		wg_index_del(dev->index, p->hs_index);
-	p->hs_indexed = false;
-	wg_noise_handshake_clear(&p->hs);
+	wg_peers_handshake_end(dev, p);
 }
 
 static void free_session(struct wgdp *dev, void *obj)
@@ -197,6 +223,7 @@ static void free_peer(struct wgdp *dev, void *obj)
 
 	/* no worker can reach p any more: its staged packets (and their queue) are ours */
 	wg_staging_purge(&p->staged);
+	wg_slab_free(&dev->ephemeral_slab, p->hs.eph); /* NULL: wg_peers_remove ended the handshake */
 	wg_noise_handshake_wipe(&p->hs);
 	wg_cookie_maker_wipe(&p->cookie);
 	wg_peer_conf_free(p); /* wiped */
@@ -207,7 +234,7 @@ void wg_peers_remove(struct wgdp *dev, struct wg_peer *p)
 {
 	struct wg_peer **pp;
 
-	for (pp = &dev->peer_hash[bucket(dev, p->public_key)]; *pp; pp = &(*pp)->hash_next)
+	for (pp = &dev->peer_hash[bucket(dev, wg_peer_public_key(p))]; *pp; pp = &(*pp)->hash_next)
 		if (*pp == p) {
 			*pp = p->hash_next;
 			break;
@@ -264,8 +291,11 @@ void wg_peers_slabs_destroy(struct wgdp *dev)
 {
 	uint64_t peers = wg_slab_destroy(&dev->peer_slab);
 	uint64_t sessions = wg_slab_destroy(&dev->session_slab);
+	uint64_t eph = wg_slab_destroy(&dev->ephemeral_slab);
 
-	if (peers || sessions)
-		fprintf(stderr, "wgdp: %" PRIu64 " peers and %" PRIu64 " sessions were never freed (wiped now)\n",
-			peers, sessions);
+	if (peers || sessions || eph)
+		fprintf(stderr,
+			"wgdp: %" PRIu64 " peers, %" PRIu64 " sessions and %" PRIu64
+			" handshake states were never freed (wiped now)\n",
+			peers, sessions, eph);
 }

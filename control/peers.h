@@ -68,6 +68,21 @@ void wg_peers_aip_drop(struct wgdp *dev, struct wg_peer *p, const struct wg_conf
  * peers take seconds). Use it before every Noise call on p->hs.
  */
 struct wg_noise_handshake *wg_peers_handshake(struct wgdp *dev, struct wg_peer *p);
+/*
+ * The ephemeral state of p's handshake (control/noise.h, "Ephemeral
+ * state"), from dev->ephemeral_slab: only while a handshake is in flight.
+ * get attaches a zeroed object unless p->hs has one (before
+ * wg_noise_create_initiation, and in the lookup of
+ * wg_noise_consume_initiation); 0 or -ENOMEM (the caller counts
+ * HANDSHAKE_NO_MEMORY and does not start or answer the handshake). put
+ * gives it back, wiped, unless the handshake is pending: call it after
+ * every Noise call that may have ended one or left fresh storage unused
+ * (derive_keypair, clear, a failed consume or create).
+ */
+int wg_peers_ephemeral_get(struct wgdp *dev, struct wg_peer *p);
+void wg_peers_ephemeral_put(struct wgdp *dev, struct wg_peer *p);
+/* End the handshake in progress: drop its index, clear it, give back its ephemeral state. */
+void wg_peers_handshake_end(struct wgdp *dev, struct wg_peer *p);
 /* Forget every session and the handshake in progress (keys retired after a grace period). */
 void wg_peers_zero_keys(struct wgdp *dev, struct wg_peer *p);
 /* Unlink a peer from every table and free it after a grace period. */

@@ -214,7 +214,7 @@ void wg_slab_free(struct wg_slab *s, void *obj)
 #endif
 	was_full = c->used == c->capacity;
 	s->st.objects--;
-	if (--c->used == 0) {
+	if (--c->used == 0 && s->st.chunks > s->min_chunks) {
 		list_del(was_full ? &s->full : &s->partial, c);
 		wg_secure_wipe(obj, s->size);
 		chunk_free(s, c, false);

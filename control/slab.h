@@ -12,7 +12,9 @@
  *   O(1). The chunk's own header takes its first slot(s).
  * - A chunk whose objects are all free goes back to the heap at once, so a
  *   shrinking set gives memory back (as far as its survivors leave chunks
- *   empty: nothing moves).
+ *   empty: nothing moves); but a slab keeps min_chunks chunks (0 unless the
+ *   owner sets it after wg_slab_init), so one that often empties and fills
+ *   again (handshake states) does not take a chunk from the heap each time.
  * - alloc takes the chunk being filled (the first with room; a chunk that
  *   gets room again queues behind it) and there a never-used slot, else the
  *   slot freed longest ago (FIFO), so a freed object is reused as late as
@@ -71,6 +73,7 @@ struct wg_slab {
 	uint32_t first;                    /* offset of a chunk's first slot (after its header) */
 	int socket;                        /* rte_malloc socket: SOCKET_ID_ANY as rte_zmalloc */
 	uint32_t max_chunks;               /* 0: as many as the heap gives */
+	uint32_t min_chunks;               /* kept even when empty (set after wg_slab_init; 0: none) */
 	struct wg_slab_list partial;       /* chunks with a free slot: allocs take the head */
 	struct wg_slab_list full;          /* the others */
 	struct wg_slab_stats st;

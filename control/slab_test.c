@@ -506,6 +506,36 @@ static void test_chunk_release(void)
 	CHECK(wg_slab_destroy(&s) == 0);
 }
 
+/* min_chunks: a slab that empties and fills again keeps its chunk; beyond it chunks go back */
+static void test_min_chunks(void)
+{
+	static void *objs[600];
+	struct wg_slab s;
+	uint64_t heap0 = heap_in_use();
+	unsigned n = 0;
+
+	NEED_EAL();
+	CHECK(wg_slab_init(&s, "slab_test", 128, 64, SOCKET_ID_ANY, 0) == 0);
+	s.min_chunks = 1;
+	for (int k = 0; k < 1000; k++) {
+		void *o = wg_slab_alloc(&s);
+
+		CHECK(o && s.st.objects == 1);
+		wg_slab_free(&s, o);
+		CHECK(s.st.objects == 0 && s.st.chunks == 1);
+	}
+	CHECK(s.st.chunk_allocs == 1 && s.st.chunk_frees == 0);
+	/* a second chunk, once emptied, goes back; the first stays */
+	while (s.st.chunks < 2 && n < sizeof(objs) / sizeof(objs[0]))
+		objs[n++] = wg_slab_alloc(&s);
+	CHECK(s.st.chunks == 2);
+	while (n)
+		wg_slab_free(&s, objs[--n]);
+	CHECK(s.st.chunks == 1 && s.st.objects == 0 && s.st.chunk_frees == 1);
+	CHECK(wg_slab_destroy(&s) == 0);
+	CHECK(s.st.chunks == 0 && heap_in_use() == heap0);
+}
+
 /* 100,000 peers' worth: the slab's overhead, then random frees down to nothing */
 static void test_many(void)
 {
@@ -795,6 +825,7 @@ int main(void)
 	RUN_TEST(test_zero_and_wipe);
 	RUN_TEST(test_reuse_order);
 	RUN_TEST(test_chunk_release);
+	RUN_TEST(test_min_chunks);
 	RUN_TEST(test_many);
 	RUN_TEST(test_failure);
 	RUN_TEST(test_destroy_with_objects);

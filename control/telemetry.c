@@ -304,7 +304,7 @@ static void copy_page(struct wgdp *dev, void *arg)
 		struct peer_row *r = &c->rows[c->n];
 
 		wg_stats_peer(p, &st);
-		memcpy(r->public_key, p->public_key, WG_KEY_LEN);
+		memcpy(r->public_key, wg_peer_public_key(p), WG_KEY_LEN);
 		r->endpoint = st.endpoint;
 		r->last_handshake_ns = st.last_handshake_ns;
 		r->rx_bytes = st.rx_bytes;

@@ -40,6 +40,7 @@
 	X(TX_FULL, "tx_full")                 /* port refused the packet */                       \
 	X(NO_MBUF, "no_mbuf")                 /* pool empty when a copy was needed */             \
 	X(NO_SESSION_MEMORY, "no_session_memory") /* handshake done, no memory for its session */ \
+	X(HANDSHAKE_NO_MEMORY, "handshake_no_memory") /* no memory for a handshake's ephemeral state */ \
 	/* handshake path (control thread) */                                                   \
 	X(HANDSHAKE_MAC1, "handshake_bad_mac1")                                                 \
 	X(HANDSHAKE_RATELIMITED, "handshake_ratelimited")                                       \

@@ -98,8 +98,7 @@ struct wg_peer {
 	struct wg_peer_activity act __rte_cache_aligned;
 
 	/* ---- control thread only ---- */
-	uint8_t public_key[WG_KEY_LEN] __rte_cache_aligned;
-	struct wg_noise_handshake hs;
+	struct wg_noise_handshake hs __rte_cache_aligned; /* hs.remote_static: the peer's public key */
 	uint32_t hs_index;                /* index of hs in the index table, when hs_indexed */
 	bool hs_indexed;
 	bool hs_precomputed;              /* hs's static-static DH is computed (lazily) */
@@ -116,6 +115,16 @@ struct wg_peer {
 	bool zombie;                      /* removed, freed once req_inflight is 0 */
 	struct wg_peer *defer_next;       /* deferred requests, or zombies */
 };
+
+/*
+ * The peer's static public key: its handshake's remote_static, set when the
+ * peer is inserted and never changed (a peer is its key). Control thread,
+ * and whoever reads a peer the control thread keeps alive (API, metrics).
+ */
+static inline const uint8_t *wg_peer_public_key(const struct wg_peer *p)
+{
+	return p->hs.remote_static;
+}
 
 /* read the endpoint without locking (any thread) */
 static inline void wg_peer_get_endpoint(struct wg_peer *p, struct wg_endpoint *out)

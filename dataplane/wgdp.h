@@ -158,7 +158,8 @@ struct wgdp {
 	struct wg_cookie_checker cookie_checker;
 	struct wg_ratelimiter *ratelimiter;
 	uint64_t last_under_load_ns;        /* control ring last seen deep (cookies) */
-	bool lookup_refused;                /* the last handshake named a disabled peer (counted) */
+	bool lookup_refused;                /* the last handshake's peer was refused (counted) */
+	struct wg_peer *lookup_peer;        /* the peer the last handshake's lookup found */
 	uint16_t listen_port;               /* host order */
 
 	/* ports */
@@ -180,6 +181,7 @@ struct wgdp {
 	struct wg_pool *pools[2];           /* address pools, IPv4 and IPv6 (control thread) */
 	struct wg_slab peer_slab;           /* struct wg_peer (control thread, control/peers.c) */
 	struct wg_slab session_slab;        /* struct wg_session (control thread) */
+	struct wg_slab ephemeral_slab;      /* struct wg_noise_ephemeral of handshakes in flight (control thread) */
 
 	/* RCU: workers report quiescent once per loop */
 	struct rte_rcu_qsbr *qsbr;

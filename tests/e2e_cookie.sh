@@ -84,4 +84,11 @@ if [ "$cookies" -ge 1 ] 2>/dev/null && [ "$hs" -le 10 ] 2>/dev/null; then
 else
 	fail cookie_counters "cookies tx $cookies, handshakes tx $hs (want >= 1, <= 10)"
 fi
+# the flood and the handshakes (answered, as responder) left no ephemeral state in its slab
+n=$(wgdp_counter ck slab:handshake || true)
+if [ "$n" = 0 ]; then
+	pass handshake_state_freed "handshake slab empty at stop"
+else
+	fail handshake_state_freed "handshake slab objects at stop: $n"
+fi
 exit "$FAILED"

@@ -71,4 +71,12 @@ fi
 
 wgdp_stop in >/dev/null 2>&1
 grep -q '^wgdp: rx' "$(wgdp_log in)" && note "$(grep '^wgdp: rx' "$(wgdp_log in)")"
+
+# 3. both handshakes done: no ephemeral handshake state left in its slab
+n=$(wgdp_counter in slab:handshake || true)
+if [ "$n" = 0 ]; then
+	pass handshake_state_freed "handshake slab empty at stop ($(grep '^wgdp: slabs' "$(wgdp_log in)"))"
+else
+	fail handshake_state_freed "handshake slab objects at stop: $n"
+fi
 exit "$FAILED"

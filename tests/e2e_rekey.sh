@@ -18,7 +18,8 @@
 #
 # Checks: every 1-s interval of the receiver (iperf3 server) carried bytes;
 # the client's latest-handshake time took at least 3 distinct values; wgdp
-# counted at least 3 handshake messages received; it stopped cleanly.
+# counted at least 3 handshake messages received; it stopped cleanly, with no
+# handshake state left in its slab.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -95,6 +96,12 @@ note "wgdp: $(wgdp_counters rekey | tr '\n' ';')"
 hs=$(wgdp_counter rekey handshakes_rx)
 if [ "$hs" = "?" ] || [ "$hs" -lt 3 ]; then
 	note "wgdp handshakes rx $hs, expected >= 3"
+	ok=1
+fi
+# wgdp answered every handshake: none left holding ephemeral state
+n=$(wgdp_counter rekey slab:handshake || true)
+if [ "$n" != 0 ]; then
+	note "wgdp handshake slab objects at stop: $n, expected 0"
 	ok=1
 fi
 for d in bad_tag replay keypair_expired unknown_index; do

@@ -149,7 +149,7 @@ int wg_probe_session_open(struct wg_probe_session *s, const struct sockaddr *sa,
 		ret = -EINVAL;
 		goto err_handshake;
 	}
-	wg_cookie_maker_init(&s->maker, peer_public);
+	wg_cookie_maker_init(&s->maker);
 	wg_cookie_checker_init(&s->checker, s->identity.public_key);
 	s->rxbuf = malloc(WG_PROBE_BUF_LEN);
 	if (!s->rxbuf) {
@@ -220,10 +220,11 @@ static int send_initiation(struct wg_probe_session *s, uint64_t now)
 
 	wg_tai64n_encode(timestamp, realtime_ns());
 	s->local_index = wg_secure_random_u32();
+	s->hs.eph = &s->eph; /* one handshake at a time: the session's own storage */
 	ret = wg_noise_create_initiation(&s->identity, &s->hs, &msg, s->local_index, timestamp);
 	if (ret)
 		return ret;
-	wg_cookie_add_macs(&s->maker, (uint8_t *)&msg, sizeof(msg), now);
+	wg_cookie_add_macs(&s->maker, s->hs.remote_static, (uint8_t *)&msg, sizeof(msg), now);
 	s->last_had_mac2 = !wg_secure_is_zero(msg.macs.mac2, WG_MAC_LEN);
 	ret = send_msg(s, &msg, sizeof(msg));
 	if (ret)
@@ -265,7 +266,7 @@ static bool handle_cookie(struct wg_probe_session *s, uint64_t now)
 	s->st.handshake_rx_bytes += WG_MSG_COOKIE_LEN;
 	if (s->established || wg_le32_read(&c->receiver_index) != s->local_index)
 		return false;
-	if (wg_cookie_consume_reply(&s->maker, c, now) != 0)
+	if (wg_cookie_consume_reply(&s->maker, s->hs.remote_static, c, now) != 0)
 		return false;
 	s->st.cookie_replies++;
 	/*

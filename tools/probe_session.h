@@ -56,6 +56,7 @@ struct wg_probe_session {
 	struct wg_endpoint remote;
 	struct wg_noise_identity identity;
 	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph;    /* hs.eph: its state in flight (control/noise.h) */
 	struct wg_cookie_maker maker;     /* mac1/mac2 of what we send, cookies we get */
 	struct wg_cookie_checker checker; /* mac1 of responses (keyed on our public key) */
 	struct wg_keypair kp;

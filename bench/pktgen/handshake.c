@@ -47,6 +47,7 @@
 
 struct pg_hs_slot {
 	struct wg_noise_handshake hs;
+	struct wg_noise_ephemeral eph; /* hs.eph (control/noise.h): the slot's own */
 	struct wg_cookie_maker cookie;
 	uint64_t deadline;    /* tsc: resend or time out */
 	uint64_t sent_tsc;    /* the latest initiation */
@@ -180,7 +181,7 @@ static void send_initiation(struct pg_ctx *ctx, struct pg_hs_slot *s, uint64_t n
 		return;
 	}
 	wg_secure_wipe(&id, sizeof(id));
-	wg_cookie_add_macs(&s->cookie, (uint8_t *)&msg, sizeof(msg), pg_now_ns());
+	wg_cookie_add_macs(&s->cookie, ctx->server_pub, (uint8_t *)&msg, sizeof(msg), pg_now_ns());
 	s->sent_tsc = now;
 	s->deadline = now + ctx->o->hs_timeout_ms * ctx->hz / 1000;
 	s->cookie_wait = false;
@@ -212,8 +213,9 @@ static void start(struct pg_ctx *ctx, uint32_t c, uint64_t now)
 
 	identity_of(cl, &id);
 	wg_noise_handshake_init(&s->hs, &id, ctx->server_pub, NULL); /* DH(S_client, S_wgdp) */
+	s->hs.eph = &s->eph;
 	wg_secure_wipe(&id, sizeof(id));
-	wg_cookie_maker_init(&s->cookie, ctx->server_pub);
+	wg_cookie_maker_init(&s->cookie);
 	s->client = c;
 	cl->hs_slot = (uint32_t)(s - h->slots);
 	cl->in_hs = true;
@@ -386,7 +388,7 @@ static void consume_cookie(struct pg_ctx *ctx, const struct wg_msg_cookie *msg)
 	struct pg_hs_slot *s = slot_of(ctx, wg_le32_read(&msg->receiver_index));
 	unsigned delay = ctx->o->cookie_delay_ms < MIN_RETRY_MS ? MIN_RETRY_MS : ctx->o->cookie_delay_ms;
 
-	if (!s || wg_cookie_consume_reply(&s->cookie, msg, pg_now_ns())) {
+	if (!s || wg_cookie_consume_reply(&s->cookie, ctx->server_pub, msg, pg_now_ns())) {
 		ctx->cnt.hs_cookies_bad++;
 		return;
 	}

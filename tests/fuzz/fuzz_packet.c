@@ -27,6 +27,7 @@
 static struct wg_noise_identity local, remote;
 static struct wg_noise_handshake peer_hs;    /* our view of the remote peer */
 static struct wg_noise_handshake pending_hs; /* a handshake we initiated */
+static struct wg_noise_ephemeral peer_eph, pending_eph; /* their storage (noise.h "Ephemeral state") */
 static struct wg_cookie_checker checker;
 static struct wg_cookie_maker maker;
 static struct wg_keypair kp;
@@ -53,12 +54,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	wg_noise_identity_set(&remote, sk);
 	wg_noise_handshake_init(&peer_hs, &local, remote.public_key, NULL);
 	wg_noise_handshake_init(&pending_hs, &local, remote.public_key, NULL);
+	peer_hs.eph = &peer_eph;
+	pending_hs.eph = &pending_eph;
 	wg_tai64n_encode(ts, now_ns);
 	if (wg_noise_create_initiation(&local, &pending_hs, &init, 0x01020304, ts))
 		abort();
 	wg_cookie_checker_init(&checker, local.public_key);
-	wg_cookie_maker_init(&maker, remote.public_key);
-	wg_cookie_add_macs(&maker, (uint8_t *)&init, sizeof(init), now_ns);
+	wg_cookie_maker_init(&maker);
+	wg_cookie_add_macs(&maker, remote.public_key, (uint8_t *)&init, sizeof(init), now_ns);
 	memset(kp.send_key, 0x33, WG_KEY_LEN);
 	memset(kp.recv_key, 0x33, WG_KEY_LEN);
 	kp.local_index = 0x05060708;
@@ -81,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t buf[2048], out[2048];
 	struct wg_endpoint src = { .family = AF_INET, .port = 0x3412, .addr = { 192, 0, 2, 1 } };
 	struct wg_noise_handshake *hs = NULL, saved;
+	struct wg_noise_ephemeral saved_eph;
 	ssize_t n;
 
 	if (size < 1)
@@ -106,9 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fit(&m, sizeof(m), data, size);
 		wg_le32_write(&m.receiver_index, 0x01020304);
 		saved = pending_hs;
+		saved_eph = pending_eph;
 		if (wg_noise_consume_response(&local, &pending_hs, &m) == 0)
 			abort();
-		if (memcmp(&saved, &pending_hs, sizeof(saved)))
+		if (memcmp(&saved, &pending_hs, sizeof(saved)) || memcmp(&saved_eph, &pending_eph, sizeof(saved_eph)))
 			abort(); /* a failed consume must change nothing */
 		break;
 	}
@@ -116,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct wg_msg_cookie m;
 		struct wg_cookie_maker before = maker;
 		fit(&m, sizeof(m), data, size);
-		if (wg_cookie_consume_reply(&maker, &m, now_ns) == 0)
+		if (wg_cookie_consume_reply(&maker, remote.public_key, &m, now_ns) == 0)
 			abort();
 		if (memcmp(&before, &maker, sizeof(before)))
 			abort();

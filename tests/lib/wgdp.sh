@@ -229,6 +229,11 @@ wgdp_counter() {
 	drop:*)
 		awk -v r="${key#drop:}" '$1 == "wgdp:" && $2 == "drop" && $3 == r { n = $4 } END { print n + 0 }' "$log"
 		;;
+	slab:*) # objects a slab held when wgdp stopped (peer, session, handshake)
+		awk -v k="${key#slab:}" '
+			$1 == "wgdp:" && $2 == "slabs" { for (i = 3; i < NF; i += 2) if ($i == k) { v = $(i + 1); seen = 1 } }
+			END { if (!seen) { print "?"; exit 1 } print v }' "$log"
+		;;
 	*)
 		awk -v k="$key" '
 			/^wgdp: rx [0-9]+ packets/ {
