@@ -37,6 +37,11 @@
 #   PG_START_TIMEOUT  seconds to wait for wgdp's layout line (30, 300 with
 #              more than 100,000 clients)
 #   WGDP_EXTRA extra [Appliance] lines for wgdp's config (newline-separated)
+#   PG_UAPI_PEERS  0 or 1: give wgdp its peers through its UAPI socket with
+#              `wg addconf` after it started, not in its config file (default:
+#              1 above 150,000 clients, whose [Peer] sections would pass the
+#              config file's 16 MiB limit). 1,000,000 clients with sessions
+#              take about 2.1 GB of wgdp's DPDK heap: set aside hugepages first.
 #
 # Prints wgdp-pktgen's report, then wgdp's counters (`wgdp: rx ...`,
 # `wgdp: drop ...` lines printed at its stop). Exit status: wgdp-pktgen's,
@@ -58,7 +63,7 @@ while getopts "n:s:w:" opt; do
 	n) N=$OPTARG ;;
 	s) SEED=$OPTARG ;;
 	w) WORKERS=$OPTARG ;;
-	*) sed -n '2,43p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,50p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -121,6 +126,14 @@ EXTRA="Workers = $( [ "$WORKERS" -eq 1 ] && echo 1 || echo "1-$WORKERS")"
 "$PKTGEN" --print-config --clients "$N" --seed "$SEED" \
 	--dut-outside "net_memif0,role=server,socket=$OUT_SOCK" \
 	--dut-inside "net_memif1,role=server,socket=$IN_SOCK" >"$CONF" || exit 1
+UAPI_PEERS=${PG_UAPI_PEERS:-$((N > 150000 ? 1 : 0))}
+UAPI_IF=wgpg$ID
+if [ "$UAPI_PEERS" = 1 ]; then
+	command -v wg >/dev/null || { echo "run-memif: PG_UAPI_PEERS needs wg (wireguard-tools)" >&2; exit 2; }
+	# no [Peer] sections in the file; the UAPI socket on, named after this run
+	awk '/^\[Peer\]/ { exit } /^UapiInterface/ { next } { print }' "$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+	EXTRA+=$'\n'"UapiInterface = $UAPI_IF"
+fi
 # extra [Appliance] keys go right after the section header
 awk -v extra="$EXTRA" '{ print } /^\[Appliance\]/ { print extra }' "$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
 chmod 600 "$CONF"
@@ -140,6 +153,14 @@ if ! grep -q '^wgdp: public key' "$WLOG"; then
 	exit 1
 fi
 grep '^wgdp: \(outside\|inside\|worker\|control\|public\)' "$WLOG" | sed 's/^/  /' >&2
+if [ "$UAPI_PEERS" = 1 ]; then
+	t0=$(date +%s.%N)
+	"$PKTGEN" --print-peers --clients "$N" --seed "$SEED" >"$TMP/peers.conf" &&
+		wg addconf "$UAPI_IF" "$TMP/peers.conf" ||
+		{ echo "run-memif: wg addconf of $N peers failed" >&2; exit 1; }
+	echo "run-memif: $N peers through the UAPI (wg addconf) in $(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }') s" >&2
+	rm -f "$TMP/peers.conf"
+fi
 
 # In the background, so that a signal to this script is handled at once.
 # Shutdown order: wgdp-pktgen reports, creates $DONE and stops polling; then
