@@ -36,13 +36,7 @@
 
 static int eal_ok;
 
-#define NEED_EAL()                                                      \
-	do {                                                            \
-		if (!eal_ok) {                                          \
-			CHECK_MSG(eal_ok, "EAL did not initialise");    \
-			return;                                         \
-		}                                                       \
-	} while (0)
+#define NEED_EAL() REQUIRE_MSG(eal_ok, "EAL did not initialise")
 
 /* bytes in use in the DPDK heap, every socket */
 static uint64_t heap_in_use(void)

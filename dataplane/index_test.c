@@ -38,13 +38,7 @@ static uint64_t objs[N_OBJS]; /* 8-byte aligned stand-ins for keypairs */
 static struct rte_rcu_qsbr *qsbr;
 static int eal_ok;
 
-#define NEED_EAL()                                                     \
-	do {                                                           \
-		if (!eal_ok) {                                         \
-			CHECK_MSG(eal_ok, "EAL did not initialise");   \
-			return;                                        \
-		}                                                      \
-	} while (0)
+#define NEED_EAL() REQUIRE_MSG(eal_ok, "EAL did not initialise")
 
 static struct wg_index *make_with(uint32_t capacity, struct rte_rcu_qsbr *v)
 {

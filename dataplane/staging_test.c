@@ -220,10 +220,7 @@ static bool step(const struct scenario *sc, unsigned i, struct wg_staging_queue 
 
 static void test_scenarios(void)
 {
-	if (!eal_ok) {
-		CHECK_MSG(eal_ok, "EAL did not initialise");
-		return;
-	}
+	REQUIRE_MSG(eal_ok, "EAL did not initialise");
 	for (size_t s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
 		const struct scenario *sc = &scenarios[s];
 		struct wg_staging_queue *q[N_PEERS] = { 0 };

@@ -42,6 +42,15 @@ static int wg_test_passes, wg_test_failures, wg_test_skips;
 
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 
+/* CHECK_MSG, and on failure return from the current test (nothing after it can run) */
+#define REQUIRE_MSG(cond, ...)                                                                 \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			CHECK_MSG(cond, __VA_ARGS__);                                          \
+			return;                                                                \
+		}                                                                              \
+	} while (0)
+
 /* mark the current test skipped (reason printed) and return from it */
 #define SKIP_TEST(...)                                                                         \
 	do {                                                                                   \
