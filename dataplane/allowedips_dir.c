@@ -360,10 +360,20 @@ void wg_allowedips_dir_destroy(struct wg_allowedips *t)
  * lookup at 1,000,000 dense /32s, 4.0 against 2.0 at one). The addresses
  * of /16s without tables go through the trie's interleaved walk together.
  */
+/* the trie's interleaved walk for the addresses of /16s without a table */
+static void trie_lanes(const struct wg_allowedips *t, const uint32_t *k, const unsigned int *lane,
+		       unsigned int m, struct wg_allowedips_owner **owners)
+{
+	struct wg_allowedips_owner *o[BULK];
+
+	wg_allowedips_trie_bulk4(t, k, o, m);
+	for (unsigned int j = 0; j < m; j++)
+		owners[lane[j]] = o[j];
+}
+
 void wg_allowedips_dir_bulk4(const struct wg_allowedips *t, const uint8_t *const *addrs,
 			     struct wg_allowedips_owner **owners, unsigned int n)
 {
-	struct wg_allowedips_owner *slow_o[BULK];
 	unsigned int slow = 0, lane[BULK];
 	uint32_t v, k, slow_k[BULK];
 	uint64_t e;
@@ -371,29 +381,19 @@ void wg_allowedips_dir_bulk4(const struct wg_allowedips *t, const uint8_t *const
 	for (unsigned int i = 0; i < n; i++) {
 		memcpy(&v, addrs[i], 4);
 		k = be32toh(v);
-		e = dir_load(&t->dir16[k >> 16]);
-		if ((e & DIR_TAG) == DIR_TABLE) {
-			e = dir_load(&dir_ptr(e)->e[(k >> 8) & 0xff]);
-			if ((e & DIR_TAG) == DIR_TABLE)
-				e = dir_load(&dir_ptr(e)->e[k & 0xff]);
-		}
+		e = dir_leaf4(t, k);
 		owners[i] = (struct wg_allowedips_owner *)(uintptr_t)e;
 		if (!(e & DIR_TRIE))
 			continue;
 		lane[slow] = i;
 		slow_k[slow++] = k;
-		if (slow == BULK || i + 1 == n) {
-			wg_allowedips_trie_bulk4(t, slow_k, slow_o, slow); /* /16s without a table */
-			for (unsigned int j = 0; j < slow; j++)
-				owners[lane[j]] = slow_o[j];
+		if (slow == BULK) {
+			trie_lanes(t, slow_k, lane, slow, owners);
 			slow = 0;
 		}
 	}
-	if (slow) {
-		wg_allowedips_trie_bulk4(t, slow_k, slow_o, slow);
-		for (unsigned int j = 0; j < slow; j++)
-			owners[lane[j]] = slow_o[j];
-	}
+	if (slow)
+		trie_lanes(t, slow_k, lane, slow, owners);
 }
 
 /* the prefixes longer than /16 under a slot's trie, and those longer than /24 per /24 */

@@ -224,8 +224,8 @@ static inline uint64_t dir_load(const uint64_t *e)
 	return __atomic_load_n(e, __ATOMIC_ACQUIRE);
 }
 
-/* longest-prefix match of k (host order): at most three dependent loads */
-static inline struct wg_allowedips_owner *dir_lookup4(const struct wg_allowedips *t, uint32_t k)
+/* the leaf for k (host order), at most three dependent loads; or DIR_TRIE: ask the trie */
+static inline uint64_t dir_leaf4(const struct wg_allowedips *t, uint32_t k)
 {
 	uint64_t e = dir_load(&t->dir16[k >> 16]);
 
@@ -233,10 +233,16 @@ static inline struct wg_allowedips_owner *dir_lookup4(const struct wg_allowedips
 		e = dir_load(&dir_ptr(e)->e[(k >> 8) & 0xff]);
 		if ((e & DIR_TAG) == DIR_TABLE)
 			e = dir_load(&dir_ptr(e)->e[k & 0xff]);
-	} else if (e & DIR_TRIE) {
-		return trie_lookup4(t, k);
 	}
-	return (struct wg_allowedips_owner *)(uintptr_t)e;
+	return e;
+}
+
+/* longest-prefix match of k (host order) */
+static inline struct wg_allowedips_owner *dir_lookup4(const struct wg_allowedips *t, uint32_t k)
+{
+	uint64_t e = dir_leaf4(t, k);
+
+	return e & DIR_TRIE ? trie_lookup4(t, k) : (struct wg_allowedips_owner *)(uintptr_t)e;
 }
 
 /* allowedips_dir.c: keep the v4 table in step with the trie (writer only) */
